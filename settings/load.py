@@ -1,0 +1,104 @@
+"""Reading the stack config: from the Pulumi runtime (the program) or a stack file (tools).
+
+Both paths end in `parse`, so `pulumi up`, the cost model and the emulator see one validated
+model, and a bad value fails before any resource is registered.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from settings.model import StackConfig
+
+PROJECT = "eda-platform"
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "schemas"
+
+
+class ConfigError(ValueError):
+    """A stack config problem, phrased as key path, bad value and what is allowed."""
+
+
+def parse(values: dict[str, Any], *, stack: str, origin: str) -> StackConfig:
+    """Validate namespaced config values (`eda-platform:domains`, `aws:region`, ...)."""
+    project_values: dict[str, Any] = {}
+    for key, value in values.items():
+        namespace, _, name = key.partition(":")
+        if namespace == PROJECT:
+            project_values[name] = value
+    if "stack" in project_values:
+        raise ConfigError(f"{origin}: {PROJECT}:stack is not a config key; the stack name is used")
+    if "aws:region" in values:
+        project_values.setdefault("region", values["aws:region"])
+    try:
+        config = StackConfig.model_validate({**project_values, "stack": stack})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin)) from None
+    _check_schema_files(config, origin)
+    return config
+
+
+def from_stack_file(stack: str, root: Path = ROOT) -> StackConfig:
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+        raise ConfigError(f"unknown stack {stack!r}: no {path.name} (stacks: {', '.join(known)})")
+    document = yaml.safe_load(path.read_text()) or {}
+    return parse(document.get("config") or {}, stack=stack, origin=path.name)
+
+
+def from_pulumi() -> StackConfig:
+    """The running program's config, as the engine passed it (structured values arrive as JSON)."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    values = {key: _decode(value) for key, value in raw.items()}
+    return parse(values, stack=pulumi.get_stack(), origin=f"stack {pulumi.get_stack()!r}")
+
+
+def schema_path(domain: str, detail_type: str, schema_file: str | None) -> Path:
+    return SCHEMAS / domain / (schema_file or f"{detail_type}.json")
+
+
+def _decode(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _describe(exc: ValidationError, origin: str) -> str:
+    lines = [f"{origin}: invalid stack config ({exc.error_count()} problem(s))"]
+    for error in exc.errors():
+        path = ".".join(str(p) for p in error["loc"])
+        key = f"{PROJECT}:{path}" if path else PROJECT
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling and level)"
+        if error["type"] == "value_error":  # our validators name the bad value themselves
+            lines.append(f"  {key}: {message}")
+        else:
+            value = json.dumps(error.get("input"), default=str)[:120]
+            lines.append(f"  {key} = {value}: {message}")
+    return "\n".join(lines)
+
+
+def _check_schema_files(config: StackConfig, origin: str) -> None:
+    for domain_name, domain in config.domains.items():
+        for detail_type, event_type in domain.event_types.items():
+            path = schema_path(domain_name, detail_type, event_type.schema_file)
+            where = f"{origin}: {PROJECT}:domains.{domain_name}.event_types.{detail_type}"
+            if not path.is_file():
+                raise ConfigError(f"{where}: schema file {path.relative_to(ROOT)} does not exist")
+            try:
+                json.loads(path.read_text())
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{where}: {path.relative_to(ROOT)} is not JSON: {exc}") from None

@@ -1,0 +1,301 @@
+"""The typed stack config: one model that the program, the cost model and the emulator all read.
+
+Every key of `Pulumi.<stack>.yaml` under the project's namespace maps to one field of
+`StackConfig`. Unknown keys are errors everywhere (`extra="forbid"`): a typo must not silently
+fall back to a default in production.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from handlers.catalog import HANDLERS
+
+# Names become part of AWS resource names (queue names max 80 chars, function names 64).
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,23}$")]
+DetailType = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9.]{0,127}$")]
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+
+DAY = 86_400
+MAX_PAYLOAD_BYTES = 1_048_576  # EventBridge / SQS payload limit since 2026-01
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EventType(Strict):
+    schema_file: str | None = Field(
+        default=None, description="JSON Schema under schemas/<domain>/; default <DetailType>.json"
+    )
+    monthly_volume: int = Field(ge=0, description="Projected events per month")
+    avg_size_bytes: int = Field(default=1_024, ge=1, le=MAX_PAYLOAD_BYTES)
+
+
+class QueueSettings(Strict):
+    kind: Literal["standard", "fifo"] = "standard"
+    message_group_path: str | None = Field(
+        default=None,
+        pattern=r"^\$\.detail(\.[A-Za-z0-9_-]+)+$",
+        description="FIFO only: JSON path of the event field that orders messages, e.g. $.detail.paymentId",
+    )
+    visibility_timeout_s: int = Field(default=300, ge=0, le=43_200)
+    max_receive_count: int = Field(default=5, ge=1, le=1_000)
+    retention_s: int = Field(default=4 * DAY, ge=60, le=14 * DAY)
+    encryption: Literal["sse-sqs", "kms"] = "sse-sqs"
+    age_alarm_s: int = Field(
+        default=900, ge=60, description="Alarm when the oldest message is older than this"
+    )
+
+
+class InputTransformer(Strict):
+    input_paths: dict[str, str]
+    template: str
+
+
+class Subscription(Strict):
+    """What a consumer receives: a list of detail types, a full EventBridge pattern, or a topic."""
+
+    detail_types: list[DetailType] | None = None
+    pattern: dict[str, Any] | None = None
+    topic: Name | None = None
+    filter_policy: dict[str, Any] | None = Field(
+        default=None, description="SNS filter policy (MessageBody scope); only with topic"
+    )
+    input_transformer: InputTransformer | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> "Subscription":
+        given = [k for k in ("detail_types", "pattern", "topic") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of detail_types, pattern, topic (got {given or 'none'})"
+            )
+        if self.filter_policy is not None and self.topic is None:
+            raise ValueError("filter_policy applies to topic subscriptions only")
+        if self.input_transformer is not None and self.topic is not None:
+            raise ValueError(
+                "input_transformer applies to rule targets; a topic subscriber gets the topic's message"
+            )
+        if self.detail_types is not None and not self.detail_types:
+            raise ValueError("detail_types must name at least one event type")
+        return self
+
+
+class Consumer(Strict):
+    handler: str = Field(description="Module in handlers/; see handlers.catalog.HANDLERS")
+    subscribe: Subscription
+    queue: QueueSettings = QueueSettings()
+    idempotency_key: str = Field(
+        description="JMESPath into the EventBridge event giving the producer's business id, "
+        "e.g. '[detail.orderId, detail.version]'"
+    )
+    idempotency_window_s: int | None = Field(
+        default=None,
+        ge=60,
+        description="How long a processed key is remembered; default: the redelivery horizon "
+        "(queue retention + DLQ retention)",
+    )
+    batch_size: int = Field(default=10, ge=1, le=10_000)
+    batching_window_s: int = Field(default=0, ge=0, le=300)
+    maximum_concurrency: int | None = Field(default=None, ge=2, le=1_000)
+    reserved_concurrency: int | None = Field(default=50, ge=0)
+    memory_mb: int = Field(default=256, ge=128, le=10_240)
+    timeout_s: int = Field(default=30, ge=1, le=900)
+    architecture: Literal["arm64", "x86_64"] = "arm64"
+    expected_duration_ms: int = Field(
+        default=120, ge=1, description="Mean billed duration per batch, for the cost model"
+    )
+    environment: dict[str, str] = {}
+
+    @field_validator("handler")
+    @classmethod
+    def _known_handler(cls, v: str) -> str:
+        if v not in HANDLERS:
+            raise ValueError(f"unknown handler {v!r}; allowed: {', '.join(sorted(HANDLERS))}")
+        return v
+
+    @model_validator(mode="after")
+    def _aws_limits(self) -> "Consumer":
+        q = self.queue
+        if q.kind == "fifo":
+            if self.batching_window_s:
+                raise ValueError(
+                    f"batching_window_s={self.batching_window_s}: FIFO queues take no batching "
+                    "window (allowed: 0)"
+                )
+            if self.batch_size > 10:
+                raise ValueError(f"batch_size={self.batch_size}: FIFO allows 1..10")
+            if not q.message_group_path:
+                raise ValueError("queue.message_group_path is required for a FIFO queue")
+        elif q.message_group_path:
+            raise ValueError("queue.message_group_path applies to FIFO queues only")
+        if self.batch_size > 10 and self.batching_window_s < 1:
+            raise ValueError(
+                f"batch_size={self.batch_size} needs batching_window_s >= 1 (AWS requires a "
+                "window for batches above 10)"
+            )
+        if q.visibility_timeout_s < 6 * self.timeout_s:
+            raise ValueError(
+                f"queue.visibility_timeout_s={q.visibility_timeout_s} is below 6 x timeout_s "
+                f"({6 * self.timeout_s}); AWS guidance: at least {6 * self.timeout_s}"
+            )
+        if (
+            self.maximum_concurrency
+            and self.reserved_concurrency
+            and self.maximum_concurrency > self.reserved_concurrency
+        ):
+            raise ValueError(
+                f"maximum_concurrency={self.maximum_concurrency} exceeds reserved_concurrency="
+                f"{self.reserved_concurrency}: the surplus pollers are throttled and push valid "
+                "messages toward the DLQ (allowed: <= reserved_concurrency)"
+            )
+        return self
+
+
+class Topic(Strict):
+    """A fan-out topic fed by one rule on the domain's bus."""
+
+    subscribe: Subscription
+
+    @field_validator("subscribe")
+    @classmethod
+    def _fed_by_rule(cls, v: Subscription) -> Subscription:
+        if v.topic is not None:
+            raise ValueError("a topic is fed by a rule (detail_types or pattern), not a topic")
+        return v
+
+
+class Schedule(Strict):
+    expression: str = Field(pattern=r"^(rate\(.+\)|cron\(.+\)|at\(.+\))$")
+    detail_type: DetailType
+    detail: dict[str, Any] = {}
+    timezone: str = "UTC"
+
+
+class Domain(Strict):
+    source: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,255}$")
+    event_types: dict[DetailType, EventType] = Field(min_length=1)
+    consumers: dict[Name, Consumer] = {}
+    topics: dict[Name, Topic] = {}
+    schedules: dict[Name, Schedule] = {}
+    producer_accounts: list[AccountId] = Field(
+        default=[], description="Other accounts allowed to put events on this domain's bus"
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _not_aws(cls, v: str) -> str:
+        if v.startswith("aws."):
+            raise ValueError(f"source {v!r}: the aws. prefix is reserved for AWS services")
+        return v
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> "Domain":
+        declared = set(self.event_types)
+
+        def check_types(where: str, sub: Subscription) -> None:
+            for t in detail_types_of(sub, self.source):
+                if t not in declared:
+                    raise ValueError(
+                        f"{where} subscribes to event type {t!r}, which this domain does not "
+                        f"declare (declared: {', '.join(sorted(declared))})"
+                    )
+
+        for name, topic in self.topics.items():
+            check_types(f"topics.{name}", topic.subscribe)
+        for name, consumer in self.consumers.items():
+            sub = consumer.subscribe
+            if sub.topic is not None:
+                if sub.topic not in self.topics:
+                    raise ValueError(
+                        f"consumers.{name} subscribes to topic {sub.topic!r}, which is not "
+                        f"declared (declared: {', '.join(sorted(self.topics)) or 'none'})"
+                    )
+                if consumer.queue.kind == "fifo":
+                    raise ValueError(
+                        f"consumers.{name}: a standard SNS topic cannot deliver to a FIFO queue"
+                    )
+            else:
+                check_types(f"consumers.{name}", sub)
+        for name, schedule in self.schedules.items():
+            if schedule.detail_type not in declared:
+                raise ValueError(
+                    f"schedules.{name} puts event type {schedule.detail_type!r}, which this "
+                    f"domain does not declare"
+                )
+        return self
+
+
+def detail_types_of(sub: Subscription, source: str) -> list[str]:
+    """The exact detail types a rule subscription names (prefix/wildcard matchers name none)."""
+    if sub.detail_types is not None:
+        return list(sub.detail_types)
+    if sub.pattern is None:
+        return []
+    return [v for v in sub.pattern.get("detail-type", []) if isinstance(v, str)]
+
+
+def event_pattern(sub: Subscription, source: str) -> dict[str, Any]:
+    """The EventBridge pattern a rule subscription deploys, always pinned to the domain's source.
+
+    Pinning the source keeps a rule from matching events that another (admitted) account puts
+    on the bus under its own source.
+    """
+    if sub.detail_types is not None:
+        return {"source": [source], "detail-type": list(sub.detail_types)}
+    assert sub.pattern is not None
+    return {"source": [source], **sub.pattern}
+
+
+class Retention(Strict):
+    log_days: int = Field(default=14, ge=1)
+    archive_days: int = Field(default=30, ge=0, description="EventBridge archive; 0 = forever")
+    dlq_days: int = Field(default=14, ge=1, le=14)
+    bucket_ia_after_days: int = Field(default=30, ge=30)
+    bucket_expire_after_days: int = Field(default=365, ge=1)
+
+    @model_validator(mode="after")
+    def _lifecycle_order(self) -> "Retention":
+        if self.bucket_expire_after_days <= self.bucket_ia_after_days:
+            raise ValueError(
+                f"bucket_expire_after_days={self.bucket_expire_after_days} must exceed "
+                f"bucket_ia_after_days={self.bucket_ia_after_days}"
+            )
+        return self
+
+
+class Alarms(Strict):
+    emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = []
+
+
+class Assumptions(Strict):
+    """Traffic assumptions the cost model and capacity checks use; not deployed."""
+
+    duplicate_rate: float = Field(default=0.01, ge=0, le=1)
+    failure_rate: float = Field(default=0.02, ge=0, le=1)
+    peak_factor: float = Field(default=3.0, ge=1)
+    batch_fill: float = Field(
+        default=0.6, gt=0, le=1, description="Average share of batch_size a poller receives"
+    )
+    free_tier: bool = False
+    price_preset: Literal["aws-current", "seed"] = "aws-current"
+
+
+class StackConfig(Strict):
+    stack: Name = Field(description="The Pulumi stack name; not a config key")
+    region: str = "us-east-1"
+    protect_stateful: bool = False
+    domains: dict[Name, Domain] = Field(min_length=1)
+    retention: Retention = Retention()
+    alarms: Alarms = Alarms()
+    assumptions: Assumptions = Assumptions()
+
+    def window_s(self, consumer: Consumer) -> int:
+        """Idempotency window: by default the redelivery horizon, so a redrive is still deduped."""
+        if consumer.idempotency_window_s is not None:
+            return consumer.idempotency_window_s
+        return consumer.queue.retention_s + self.retention.dlq_days * DAY
+
