@@ -195,6 +195,10 @@ class Domain(Strict):
     @model_validator(mode="after")
     def _references_resolve(self) -> "Domain":
         declared = set(self.event_types)
+        if clash := set(self.topics) & set(self.consumers):
+            raise ValueError(
+                f"{sorted(clash)} named both a topic and a consumer; each rule needs its own name"
+            )
 
         def check_types(where: str, sub: Subscription) -> None:
             for t in detail_types_of(sub, self.source):

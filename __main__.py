@@ -1,0 +1,78 @@
+"""The platform program: shared pieces once per stack, then one Domain per configured domain."""
+
+import pulumi
+import pulumi_aws as aws
+
+from components.compute import RUNTIME
+from components.domain import Domain, Platform
+from components.packaging import handler_code, layer_dir
+from components.platform import AlarmTopic, PlatformKey
+from components.storage import Storage
+from settings.load import from_pulumi
+
+# Validated before anything is registered: a bad stack file never half-deploys.
+config = from_pulumi()
+prefix = config.stack
+account_id = aws.get_caller_identity_output().account_id
+
+key = PlatformKey("platform-key", prefix=prefix, account_id=account_id)
+alarms = AlarmTopic(
+    "alarms",
+    prefix=prefix,
+    key_arn=key.key.arn,
+    account_id=account_id,
+    region=config.region,
+    emails=config.alarms.emails,
+)
+storage = Storage(
+    "storage",
+    prefix=prefix,
+    domains=list(config.domains),
+    key_arn=key.key.arn,
+    protect=config.protect_stateful,
+    ia_after_days=config.retention.bucket_ia_after_days,
+    expire_after_days=config.retention.bucket_expire_after_days,
+)
+architectures = sorted(
+    {c.architecture for d in config.domains.values() for c in d.consumers.values()}
+)
+layers = {
+    arch: aws.lambda_.LayerVersion(
+        f"dependencies-{arch}",
+        layer_name=f"{prefix}-dependencies-{arch}",
+        code=pulumi.FileArchive(str(layer_dir(arch))),
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[arch],
+    ).arn
+    for arch in architectures
+}
+platform = Platform(
+    region=config.region,
+    account_id=account_id,
+    key_arn=key.key.arn,
+    alarm_topic_arn=alarms.topic.arn,
+    table_name=storage.table.name,
+    table_arn=storage.table.arn,
+    bucket_name=storage.bucket.bucket,
+    bucket_arn=storage.bucket.arn,
+    code=handler_code(),
+    layers=layers,
+)
+domains = {name: Domain(name, config=config, platform=platform) for name in config.domains}
+
+pulumi.export("alarm_topic_arn", alarms.topic.arn)
+pulumi.export("idempotency_table", storage.table.name)
+pulumi.export("archive_bucket", storage.bucket.bucket)
+for name, domain in domains.items():
+    pulumi.export(
+        name,
+        {
+            "bus_arn": domain.routing.bus.arn,
+            "bus_name": domain.routing.bus.name,
+            "queue_urls": {c: q.queue.url for c, q in domain.queues.items()},
+            "dlq_urls": {c: q.dlq.queue.url for c, q in domain.queues.items()},
+            "delivery_dlq_url": domain.routing.delivery_dlq.queue.url,
+            "function_names": {c: f.function.name for c, f in domain.functions.items()},
+            "dashboard": domain.dashboard.dashboard_name,
+        },
+    )

@@ -1,0 +1,280 @@
+"""Domain: composes routing, fan-out, queue and compute tiers for one business domain."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.compute import ConsumerFunction
+from components.fanout import FanoutTopic, encrypted_topic
+from components.queue import ConsumerQueue, Encryption, Sender
+from components.routing import Routing, rule_patterns
+from components.storage import archive_prefix
+from handlers.catalog import HANDLERS
+from settings.load import schema_path
+from settings.model import Consumer, StackConfig
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The shared pieces `__main__` builds once and every domain uses."""
+
+    region: str
+    account_id: pulumi.Input[str]
+    key_arn: pulumi.Input[str]
+    alarm_topic_arn: pulumi.Input[str]
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    code: pulumi.Archive
+    layers: dict[str, pulumi.Input[str]]  # dependency layer ARN per architecture
+
+
+class Domain(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        *,
+        config: StackConfig,
+        platform: Platform,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("eda:domain:Domain", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        domain = config.domains[name]
+        prefix = f"{config.stack}-{name}"
+        self._platform = platform
+        self._config = config
+
+        def encryption(kind: str) -> Encryption:
+            return Encryption(kind, platform.key_arn if kind == "kms" else None)
+
+        self.routing = Routing(
+            f"{name}-routing",
+            prefix=prefix,
+            domain=domain,
+            schemas={
+                t: json.loads(schema_path(name, t, e.schema_file).read_text())
+                for t, e in domain.event_types.items()
+            },
+            subscriptions=rule_patterns(domain),
+            archive_days=config.retention.archive_days,
+            dlq_retention_days=config.retention.dlq_days,
+            encryption=encryption("sse-sqs"),
+            alarm_topic_arn=platform.alarm_topic_arn,
+            opts=child,
+        )
+
+        self.topics = {
+            topic: FanoutTopic(
+                f"{name}-{topic}",
+                topic_name=f"{prefix}-{topic}",
+                key_arn=platform.key_arn,
+                rule_arn=self.routing.rules[topic].arn,
+                opts=child,
+            )
+            for topic in domain.topics
+        }
+        for topic, fanout in self.topics.items():
+            self.routing.connect(topic, fanout.topic.arn)
+
+        self.notifications = None
+        if any("notify_topic" in HANDLERS[c.handler].needs for c in domain.consumers.values()):
+            # Customer-facing messages; its subscribers (SMS, e-mail, apps) are managed elsewhere.
+            self.notifications = encrypted_topic(
+                f"{name}-notifications",
+                topic_name=f"{prefix}-notifications",
+                key_arn=platform.key_arn,
+                publisher_service=None,
+                publisher_condition=None,
+                parent=self,
+            )
+
+        self.queues: dict[str, ConsumerQueue] = {}
+        self.functions: dict[str, ConsumerFunction] = {}
+        for consumer_name, consumer in domain.consumers.items():
+            sub = consumer.subscribe
+            if sub.topic is not None:
+                sender = Sender("sns.amazonaws.com", [self.topics[sub.topic].topic.arn])
+            else:
+                sender = Sender("events.amazonaws.com", [self.routing.rules[consumer_name].arn])
+            queue = ConsumerQueue(
+                f"{name}-{consumer_name}",
+                queue_name=f"{prefix}-{consumer_name}",
+                settings=consumer.queue,
+                dlq_retention_days=config.retention.dlq_days,
+                encryption=encryption(consumer.queue.encryption),
+                sender=sender,
+                alarm_topic_arn=platform.alarm_topic_arn,
+                opts=child,
+            )
+            if sub.topic is not None:
+                self.topics[sub.topic].subscribe(consumer_name, queue.queue.arn, sub.filter_policy)
+            else:
+                self.routing.connect(
+                    consumer_name,
+                    queue.queue.arn,
+                    message_group_path=consumer.queue.message_group_path,
+                    input_transformer=sub.input_transformer,
+                )
+            self.queues[consumer_name] = queue
+            self.functions[consumer_name] = ConsumerFunction(
+                f"{name}-{consumer_name}",
+                function_name=f"{prefix}-{consumer_name}",
+                handler=consumer.handler,
+                consumer=consumer,
+                queue_arn=queue.queue.arn,
+                table_arn=platform.table_arn,
+                environment=self._environment(name, consumer_name, consumer),
+                grants=self._grants(name, consumer),
+                code=platform.code,
+                layers=[platform.layers[consumer.architecture]],
+                log_days=config.retention.log_days,
+                opts=child,
+            )
+
+        self.dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=prefix,
+            dashboard_body=self._dashboard_body(platform.region),
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "bus_arn": self.routing.bus.arn,
+                "queue_urls": {c: q.queue.url for c, q in self.queues.items()},
+                "dlq_urls": {c: q.dlq.queue.url for c, q in self.queues.items()},
+                "function_names": {c: f.function.name for c, f in self.functions.items()},
+            }
+        )
+
+    def _environment(self, domain_name: str, consumer_name: str, consumer: Consumer) -> dict:
+        config, platform = self._config, self._platform
+        domain = config.domains[domain_name]
+        env: dict[str, pulumi.Input[str]] = {
+            "POWERTOOLS_SERVICE_NAME": f"{domain_name}-{consumer_name}",
+            "POWERTOOLS_METRICS_NAMESPACE": f"eda/{config.stack}",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "IDEMPOTENCY_TABLE": platform.table_name,
+            "IDEMPOTENCY_KEY_PATH": consumer.idempotency_key,
+            "IDEMPOTENCY_WINDOW_SECONDS": str(config.window_s(consumer)),
+            "QUEUE_KIND": consumer.queue.kind,
+            "DOMAIN": domain_name,
+            "EVENT_SOURCE": domain.source,
+            "EVENT_BUS_NAME": self.routing.bus.name,
+        }
+        needs = HANDLERS[consumer.handler].needs
+        if "archive_bucket" in needs:
+            env["ARCHIVE_BUCKET"] = platform.bucket_name
+            env["ARCHIVE_PREFIX"] = archive_prefix(domain_name)
+        if "notify_topic" in needs and self.notifications is not None:
+            env["NOTIFY_TOPIC_ARN"] = self.notifications.arn
+        return {**env, **consumer.environment}
+
+    def _grants(self, domain_name: str, consumer: Consumer) -> list[dict[str, Any]]:
+        platform = self._platform
+        needs = HANDLERS[consumer.handler].needs
+        grants: list[dict[str, Any]] = []
+        uses_key = consumer.queue.encryption == "kms"
+        if "event_bus" in needs:
+            grants.append(
+                {"Effect": "Allow", "Action": "events:PutEvents", "Resource": self.routing.bus.arn}
+            )
+        if "archive_bucket" in needs:
+            grants.append(
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:PutObject", "s3:GetObject"],
+                    "Resource": pulumi.Output.concat(
+                        platform.bucket_arn, "/", archive_prefix(domain_name), "*"
+                    ),
+                }
+            )
+        channel = consumer.environment.get("NOTIFY_CHANNEL", "sns")
+        if "notify_topic" in needs and channel == "sns" and self.notifications is not None:
+            grants.append(
+                {"Effect": "Allow", "Action": "sns:Publish", "Resource": self.notifications.arn}
+            )
+            uses_key = True
+        if "ses" in needs and channel == "ses":
+            sender = consumer.environment.get("NOTIFY_FROM", "")
+            identity = sender.rpartition("@")[2]
+            grants.append(
+                {
+                    "Effect": "Allow",
+                    "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+                    "Resource": pulumi.Output.concat(
+                        f"arn:aws:ses:{platform.region}:",
+                        platform.account_id,
+                        f":identity/{identity}",
+                    ),
+                }
+            )
+        if uses_key:
+            grants.append(
+                {
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": platform.key_arn,
+                }
+            )
+        return grants
+
+    def _dashboard_body(self, region: str) -> pulumi.Output[str]:
+        """One row per consumer: its queue, its DLQ and its function, side by side."""
+        widgets: list[dict[str, Any]] = []
+
+        def widget(title: str, metrics: list[list[Any]], x: int, y: int) -> dict[str, Any]:
+            return {
+                "type": "metric",
+                "x": x,
+                "y": y,
+                "width": 8,
+                "height": 6,
+                "properties": {
+                    "title": title,
+                    "region": region,
+                    "stat": "Sum",
+                    "period": 300,
+                    "metrics": metrics,
+                },
+            }
+
+        for row, (consumer_name, queue) in enumerate(self.queues.items()):
+            function = self.functions[consumer_name].function
+            y = row * 6
+            widgets += [
+                widget(
+                    f"{consumer_name}: queue",
+                    [
+                        ["AWS/SQS", "NumberOfMessagesSent", "QueueName", queue.queue.name],
+                        ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName",
+                         queue.queue.name, {"stat": "Maximum", "yAxis": "right"}],
+                    ],
+                    0,
+                    y,
+                ),
+                widget(
+                    f"{consumer_name}: dead letters",
+                    [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName",
+                      queue.dlq.queue.name, {"stat": "Maximum"}]],
+                    8,
+                    y,
+                ),
+                widget(
+                    f"{consumer_name}: function",
+                    [
+                        ["AWS/Lambda", "Invocations", "FunctionName", function.name],
+                        ["AWS/Lambda", "Errors", "FunctionName", function.name],
+                        ["AWS/Lambda", "Throttles", "FunctionName", function.name],
+                    ],
+                    16,
+                    y,
+                ),
+            ]
+        return pulumi.Output.json_dumps({"widgets": widgets})

@@ -1,0 +1,199 @@
+"""Queue tier: a consumer's SQS queue, its dead-letter queue, the policies and the alarms.
+
+Every queue that can hold a failed event has a depth alarm: the seed's fourth anti-pattern is a
+DLQ nobody watches, where events expire silently after 14 days.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from settings.model import DAY, QueueSettings
+
+
+@dataclass(frozen=True)
+class Encryption:
+    """SSE-SQS (no key fee, no KMS calls) unless a customer key is asked for."""
+
+    kind: str  # "sse-sqs" | "kms"
+    key_arn: pulumi.Input[str] | None = None
+
+    def queue_args(self) -> dict:
+        if self.kind == "kms":
+            # 300 s data key reuse: the KMS request bill scales with 1/reuse (see costmodel).
+            return {"kms_master_key_id": self.key_arn, "kms_data_key_reuse_period_seconds": 300}
+        return {"sqs_managed_sse_enabled": True}
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The one AWS service resource allowed to send to a queue (`aws:SourceArn`)."""
+
+    service: str  # "events.amazonaws.com" | "sns.amazonaws.com" | "scheduler.amazonaws.com"
+    source_arns: list[pulumi.Input[str]]
+
+
+def queue_policy(queue_arn: pulumi.Input[str], sender: Sender) -> pulumi.Output[str]:
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "OnlyDeclaredSenders",
+                    "Effect": "Allow",
+                    "Principal": {"Service": sender.service},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": sender.source_arns}},
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sqs:*",
+                    "Resource": queue_arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        }
+    )
+
+
+class DeadLetterQueue(pulumi.ComponentResource):
+    """A DLQ with an alarm at depth > 0: every message in it is an incident."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        queue_name: str,
+        fifo: bool,
+        retention_days: int,
+        encryption: Encryption,
+        alarm_topic_arn: pulumi.Input[str],
+        sender: Sender | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("eda:queue:DeadLetterQueue", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.queue = aws.sqs.Queue(
+            f"{name}-queue",
+            name=queue_name,
+            fifo_queue=fifo,
+            message_retention_seconds=retention_days * DAY,
+            **encryption.queue_args(),
+            opts=child,
+        )
+        if sender is not None:
+            aws.sqs.QueuePolicy(
+                f"{name}-policy",
+                queue_url=self.queue.url,
+                policy=queue_policy(self.queue.arn, sender),
+                opts=child,
+            )
+        self.depth_alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-depth",
+            name=f"{queue_name}-depth",
+            alarm_description=f"{queue_name} holds failed events: inspect, fix, redrive.",
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": self.queue.name},
+            statistic="Maximum",
+            period=60,
+            evaluation_periods=1,
+            threshold=0,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[alarm_topic_arn],
+            ok_actions=[alarm_topic_arn],
+            opts=child,
+        )
+        self.register_outputs({"url": self.queue.url, "arn": self.queue.arn})
+
+
+class ConsumerQueue(pulumi.ComponentResource):
+    """The queue between a rule (or topic) and one consumer, with redrive to its own DLQ."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        queue_name: str,
+        settings: QueueSettings,
+        dlq_retention_days: int,
+        encryption: Encryption,
+        sender: Sender,
+        alarm_topic_arn: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("eda:queue:ConsumerQueue", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        fifo = settings.kind == "fifo"
+        suffix = ".fifo" if fifo else ""
+        self.dlq = DeadLetterQueue(
+            f"{name}-dlq",
+            queue_name=f"{queue_name}-dlq{suffix}",
+            fifo=fifo,
+            retention_days=dlq_retention_days,
+            encryption=encryption,
+            alarm_topic_arn=alarm_topic_arn,
+            opts=child,
+        )
+        self.queue = aws.sqs.Queue(
+            f"{name}-queue",
+            name=f"{queue_name}{suffix}",
+            fifo_queue=fifo,
+            # EventBridge sends FIFO messages without a deduplication id: content-based
+            # deduplication is required, and the event id in the body makes it per event.
+            content_based_deduplication=fifo or None,
+            visibility_timeout_seconds=settings.visibility_timeout_s,
+            message_retention_seconds=settings.retention_s,
+            # Long polling: fewer empty receives, which are billed.
+            receive_wait_time_seconds=20,
+            redrive_policy=self.dlq.queue.arn.apply(
+                lambda arn: json.dumps(
+                    {"deadLetterTargetArn": arn, "maxReceiveCount": settings.max_receive_count}
+                )
+            ),
+            **encryption.queue_args(),
+            opts=child,
+        )
+        aws.sqs.RedriveAllowPolicy(
+            f"{name}-dlq-redrive-allow",
+            queue_url=self.dlq.queue.url,
+            redrive_allow_policy=self.queue.arn.apply(
+                lambda arn: json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [arn]})
+            ),
+            opts=child,
+        )
+        aws.sqs.QueuePolicy(
+            f"{name}-policy",
+            queue_url=self.queue.url,
+            policy=queue_policy(self.queue.arn, sender),
+            opts=child,
+        )
+        self.age_alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-age",
+            name=f"{queue_name}-oldest-message-age",
+            alarm_description=f"{queue_name} is falling behind: the consumer is failing or "
+            "throttled.",
+            namespace="AWS/SQS",
+            metric_name="ApproximateAgeOfOldestMessage",
+            dimensions={"QueueName": self.queue.name},
+            statistic="Maximum",
+            period=60,
+            evaluation_periods=5,
+            threshold=settings.age_alarm_s,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[alarm_topic_arn],
+            ok_actions=[alarm_topic_arn],
+            opts=child,
+        )
+        self.register_outputs(
+            {"url": self.queue.url, "arn": self.queue.arn, "dlq_url": self.dlq.queue.url}
+        )

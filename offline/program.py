@@ -1,0 +1,149 @@
+"""Run the real `__main__.py` without the Pulumi engine and record what it registers.
+
+The tests, the cost model's inventory and the emulator's deployment all start here. The engine
+is replaced by Pulumi's mock monitor; a `State` decides what each resource's outputs are (fake
+but well-formed ARNs by default, real moto resources in the emulator).
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from settings.load import PROJECT, ROOT, ConfigError
+
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class Registered:
+    type: str  # e.g. "aws:sqs/queue:Queue" or "eda:queue:ConsumerQueue"
+    name: str  # logical name
+    inputs: dict[str, Any]  # camelCase keys, numbers as floats: as the provider would see them
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def custom(self) -> bool:
+        return not self.type.startswith("eda:")
+
+
+@dataclass
+class Inventory:
+    stack: str
+    resources: list[Registered]
+    exports: dict[str, Any]
+
+    def of_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Registered:
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(f"no resource named {name!r} in stack {self.stack!r}")
+
+
+# Output state for one new resource: (physical id, outputs). Receives type, name, inputs.
+State = Callable[[str, str, dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+def fake_state(region: str) -> State:
+    """Well-formed ids, names, ARNs and URLs, so dependent inputs look like the real thing."""
+
+    def state(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        service = type_.split(":")[1].split("/")[0]
+        physical = inputs.get("name") or inputs.get("bucket") or inputs.get("layerName") or name
+        arn_service = {"cloudwatch": "events", "lambda": "lambda"}.get(service, service)
+        kind = type_.rsplit(":", 1)[1].lower()
+        outputs = {
+            "name": physical,
+            "id": physical,
+            "arn": f"arn:aws:{arn_service}:{region}:{ACCOUNT}:{kind}/{physical}",
+        }
+        if type_ == "aws:sqs/queue:Queue":
+            outputs["arn"] = f"arn:aws:sqs:{region}:{ACCOUNT}:{physical}"
+            outputs["url"] = f"https://sqs.{region}.amazonaws.com/{ACCOUNT}/{physical}"
+        elif type_ == "aws:sns/topic:Topic":
+            outputs["arn"] = f"arn:aws:sns:{region}:{ACCOUNT}:{physical}"
+        elif type_ == "aws:s3/bucket:Bucket":
+            outputs.update(bucket=physical, arn=f"arn:aws:s3:::{physical}")
+        elif type_ == "aws:kms/key:Key":
+            outputs["keyId"] = "0f1e2d3c-aaaa-bbbb-cccc-000000000001"
+        elif type_ == "aws:cloudwatch/eventRule:EventRule":
+            bus = inputs.get("eventBusName", "default")
+            outputs["arn"] = f"arn:aws:events:{region}:{ACCOUNT}:rule/{bus}/{physical}"
+        elif type_ == "aws:cloudwatch/eventBus:EventBus":
+            outputs["arn"] = f"arn:aws:events:{region}:{ACCOUNT}:event-bus/{physical}"
+        elif type_ == "aws:lambda/function:Function":
+            outputs["arn"] = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{physical}"
+        elif type_ == "aws:cloudwatch/dashboard:Dashboard":
+            outputs["dashboardName"] = inputs.get("dashboardName", name)
+        return physical, {**inputs, **outputs}
+
+    return state
+
+
+class _Recorder(pulumi.runtime.Mocks):
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.resources: list[Registered] = []
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        inputs = dict(args.inputs)
+        resource_id, outputs = self.state(args.typ, args.name, inputs)
+        self.resources.append(Registered(args.typ, args.name, inputs, outputs))
+        return [resource_id, outputs]
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root", "userId": ACCOUNT}
+        raise NotImplementedError(f"no mock for invoke {args.token}")
+
+
+def stack_config(stack: str, root: Path = ROOT) -> dict[str, str]:
+    """The stack file's values as the CLI passes them: namespaced keys, structured values as JSON."""
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+        raise ConfigError(f"unknown stack {stack!r}: no {path.name} (stacks: {', '.join(known)})")
+    values = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+def run(
+    stack: str,
+    *,
+    config: dict[str, str] | None = None,
+    state: State | None = None,
+    preview: bool = False,
+) -> Inventory:
+    """Evaluate the program for `stack` (or explicit namespaced `config`) and return its inventory."""
+    values = stack_config(stack) if config is None else config
+    region = json.loads(json.dumps(values.get("aws:region", "us-east-1")))
+    recorder = _Recorder(state or fake_state(region))
+    pulumi.runtime.settings.SETTINGS.rpc_manager.clear()
+    pulumi.runtime.settings.SETTINGS.outputs.clear()
+    pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=preview)
+    pulumi.runtime.set_all_config(values)
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"))))
+    root = pulumi.runtime.settings.get_root_resource()
+    exports = _sync_await(_stack_outputs(root))
+    return Inventory(stack, recorder.resources, exports)
+
+
+async def _stack_outputs(root: Any) -> dict[str, Any]:
+    outputs = getattr(root, "outputs", {}) or {}
+    resolved = {}
+    for key, value in outputs.items():
+        resolved[key] = await pulumi.Output.from_input(value).future()
+    return resolved
+
