@@ -15,7 +15,13 @@ config = from_pulumi()
 prefix = config.stack
 account_id = aws.get_caller_identity_output().account_id
 
-key = PlatformKey("platform-key", prefix=prefix, account_id=account_id)
+# A deleted key makes every encrypted topic, queue and table unreadable: protected with the data.
+key = PlatformKey(
+    "platform-key",
+    prefix=prefix,
+    account_id=account_id,
+    opts=pulumi.ResourceOptions(protect=config.protect_stateful),
+)
 alarms = AlarmTopic(
     "alarms",
     prefix=prefix,

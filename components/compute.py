@@ -47,7 +47,7 @@ class ConsumerFunction(pulumi.ComponentResource):
             opts=child,
         )
         self.policy = aws.iam.RolePolicy(
-            f"{name}-policy",
+            f"{name}-role-policy",
             role=self.role.id,
             policy=policy_document(
                 [

@@ -90,7 +90,7 @@ class DeadLetterQueue(pulumi.ComponentResource):
         )
         if sender is not None:
             aws.sqs.QueuePolicy(
-                f"{name}-policy",
+                f"{name}-queue-policy",
                 queue_url=self.queue.url,
                 policy=queue_policy(self.queue.arn, sender),
                 opts=child,
@@ -171,7 +171,7 @@ class ConsumerQueue(pulumi.ComponentResource):
             opts=child,
         )
         aws.sqs.QueuePolicy(
-            f"{name}-policy",
+            f"{name}-queue-policy",
             queue_url=self.queue.url,
             policy=queue_policy(self.queue.arn, sender),
             opts=child,

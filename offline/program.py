@@ -30,6 +30,8 @@ class Registered:
     name: str  # logical name
     inputs: dict[str, Any]  # camelCase keys, numbers as floats: as the provider would see them
     outputs: dict[str, Any] = field(default_factory=dict)
+    protect: bool = False
+    retain_on_delete: bool = False
 
     @property
     def custom(self) -> bool:
@@ -97,10 +99,29 @@ class _Recorder(pulumi.runtime.Mocks):
         self.state = state
         self.resources: list[Registered] = []
 
+        self.options: dict[tuple[str, str], tuple[bool, bool]] = {}  # (type, name) -> options
+        self._protected: set[int] = set()
+
+    def record_options(self, args: pulumi.ResourceTransformationArgs):
+        """Resource options never reach the mock monitor; a stack transformation sees them.
+        `protect` is inherited from the parent, as the engine does."""
+        parent = args.opts.parent if args.opts else None
+        protect = args.opts.protect if args.opts and args.opts.protect is not None else (
+            id(parent) in self._protected
+        )
+        if protect:
+            self._protected.add(id(args.resource))
+        retain = bool(args.opts and args.opts.retain_on_delete)
+        self.options[(args.type_, args.name)] = (bool(protect), retain)
+        return None
+
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         inputs = dict(args.inputs)
         resource_id, outputs = self.state(args.typ, args.name, inputs)
-        self.resources.append(Registered(args.typ, args.name, inputs, outputs))
+        protect, retain = self.options.get((args.typ, args.name), (False, False))
+        self.resources.append(
+            Registered(args.typ, args.name, inputs, outputs, protect, retain)
+        )
         return [resource_id, outputs]
 
     def call(self, args: pulumi_mocks.MockCallArgs):
@@ -134,7 +155,12 @@ def run(
     pulumi.runtime.settings.SETTINGS.outputs.clear()
     pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_all_config(values)
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"))))
+
+    def program() -> None:
+        pulumi.runtime.register_stack_transformation(recorder.record_options)
+        runpy.run_path(str(ROOT / "__main__.py"))
+
+    _sync_await(run_pulumi_func(program))
     root = pulumi.runtime.settings.get_root_resource()
     exports = _sync_await(_stack_outputs(root))
     return Inventory(stack, recorder.resources, exports)
