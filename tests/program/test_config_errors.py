@@ -1,0 +1,146 @@
+"""Bad stack config fails before any resource is registered, naming the key, the value and what is allowed."""
+
+import json
+
+import pytest
+
+from offline.program import run, stack_config
+from settings.load import ConfigError, from_stack_file, parse
+
+
+def dev_values():
+    return {k: json.loads(v) if k != "aws:region" else v for k, v in stack_config("dev").items()}
+
+
+def broken(edit):
+    values = dev_values()
+    edit(values)
+    return values
+
+
+def consumer(values, domain, name):
+    return values["eda-platform:domains"][domain]["consumers"][name]
+
+
+CASES = {
+    "fifo-with-batching-window": (
+        lambda v: consumer(v, "payments", "audit").update(batching_window_s=5),
+        ["eda-platform:domains.payments.consumers.audit", "batching_window_s=5",
+         "FIFO queues take no batching window (allowed: 0)"],
+    ),
+    "fifo-batch-11": (
+        lambda v: consumer(v, "payments", "audit").update(batch_size=11),
+        ["eda-platform:domains.payments.consumers.audit", "batch_size=11", "FIFO allows 1..10"],
+    ),
+    "visibility-below-6x-timeout": (
+        lambda v: consumer(v, "orders", "processor").update(queue={"visibility_timeout_s": 120}),
+        ["eda-platform:domains.orders.consumers.processor", "visibility_timeout_s=120",
+         "below 6 x timeout_s (180)", "at least 180"],
+    ),
+    "undeclared-event-type": (
+        lambda v: consumer(v, "inventory", "fulfillment")["subscribe"]["detail_types"].append("OrderShipped"),
+        ["eda-platform:domains.inventory", "consumers.fulfillment", "'OrderShipped'",
+         "declared: InventoryDepleted, InventoryReconcileRequested, InventoryReserved"],
+    ),
+    "undeclared-type-in-pattern": (
+        lambda v: consumer(v, "orders", "fulfillment")["subscribe"]["pattern"].update({"detail-type": ["OrderShiped"]}),
+        ["consumers.fulfillment subscribes to event type 'OrderShiped'"],
+    ),
+    "unknown-top-level-key": (
+        lambda v: v.update({"eda-platform:domainz": {}}),
+        ["eda-platform:domainz", "unknown key"],
+    ),
+    "unknown-nested-key": (
+        lambda v: consumer(v, "orders", "processor").update(batchsize=20),
+        ["eda-platform:domains.orders.consumers.processor.batchsize = 20", "unknown key"],
+    ),
+    "batch-size-out-of-range": (
+        lambda v: consumer(v, "orders", "processor").update(batch_size=20_000),
+        ["eda-platform:domains.orders.consumers.processor.batch_size = 20000",
+         "less than or equal to 10000"],
+    ),
+    "large-batch-needs-window": (
+        lambda v: consumer(v, "orders", "processor").update(batch_size=50),
+        ["batch_size=50 needs batching_window_s >= 1"],
+    ),
+    "max-concurrency-above-reserved": (
+        lambda v: consumer(v, "orders", "processor").update(maximum_concurrency=60),
+        ["maximum_concurrency=60 exceeds reserved_concurrency=50", "allowed: <= reserved_concurrency"],
+    ),
+    "unknown-handler": (
+        lambda v: consumer(v, "orders", "processor").update(handler="order_procesor"),
+        ["consumers.processor.handler", "'order_procesor'", "allowed: analytics, audit_logger"],
+    ),
+    "unknown-queue-kind": (
+        lambda v: consumer(v, "orders", "processor").update(queue={"kind": "fifo2"}),
+        ["consumers.processor.queue.kind = \"fifo2\"", "'standard' or 'fifo'"],
+    ),
+    "fifo-without-group": (
+        lambda v: consumer(v, "payments", "audit")["queue"].pop("message_group_path"),
+        ["message_group_path is required for a FIFO queue"],
+    ),
+    "undeclared-topic": (
+        lambda v: consumer(v, "orders", "notification")["subscribe"].update(topic="order-events"),
+        ["topic 'order-events'", "declared: order-lifecycle"],
+    ),
+    "fifo-behind-sns": (
+        lambda v: consumer(v, "orders", "notification").update(
+            queue={"kind": "fifo", "message_group_path": "$.detail.orderId"}),
+        ["a standard SNS topic cannot deliver to a FIFO queue"],
+    ),
+    "bad-producer-account": (
+        lambda v: v["eda-platform:domains"]["payments"].update(producer_accounts=["12345"]),
+        ["domains.payments.producer_accounts.0 = \"12345\"", "should match pattern"],
+    ),
+    "aws-source": (
+        lambda v: v["eda-platform:domains"]["orders"].update(source="aws.orders"),
+        ["domains.orders.source", "aws. prefix is reserved"],
+    ),
+    "two-subscription-kinds": (
+        lambda v: consumer(v, "orders", "processor")["subscribe"].update(topic="order-lifecycle"),
+        ["give exactly one of detail_types, pattern, topic"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_config_error_names_key_value_and_allowed(case):
+    edit, expected = CASES[case]
+    with pytest.raises(ConfigError) as error:
+        parse(broken(edit), stack="dev", origin="Pulumi.dev.yaml")
+    message = str(error.value)
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+
+
+def test_program_registers_nothing_when_config_is_bad():
+    registered = []
+
+    def state(type_, name, inputs):
+        registered.append(name)
+        return name, inputs
+
+    values = broken(lambda v: consumer(v, "payments", "audit").update(batch_size=11))
+    namespaced = {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+    with pytest.raises(ConfigError, match="batch_size=11"):
+        run("dev", config=namespaced, state=state)
+    assert registered == []
+
+
+def test_missing_schema_file_is_named(tmp_path):
+    values = broken(lambda v: v["eda-platform:domains"]["orders"]["event_types"].update(
+        OrderCancelled={"monthly_volume": 10}))
+    with pytest.raises(ConfigError, match=r"OrderCancelled: schema file schemas/orders/OrderCancelled.json does not exist"):
+        parse(values, stack="dev", origin="Pulumi.dev.yaml")
+
+
+def test_unknown_stack_lists_the_known_ones():
+    with pytest.raises(ConfigError, match=r"unknown stack 'staging'.*dev, local, prod"):
+        from_stack_file("staging")
+
+
+def test_defaults_follow_the_seed_and_aws_guidance():
+    audit = from_stack_file("dev").domains["payments"].consumers["audit"]
+    assert (audit.batch_size, audit.timeout_s, audit.reserved_concurrency) == (10, 30, 50)
+    assert (audit.queue.visibility_timeout_s, audit.queue.max_receive_count) == (300, 5)
+    assert from_stack_file("dev").retention.dlq_days == 14
