@@ -8,20 +8,22 @@ but well-formed ARNs by default, real moto resources in the emulator).
 from __future__ import annotations
 
 import json
+import os
 import runpy
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from settings.load import PROJECT, ROOT, ConfigError
+from settings.load import PROJECT, ROOT, stack_values
 
 ACCOUNT = "123456789012"
+ARCHS = ("arm64", "x86_64")
 
 
 @dataclass
@@ -130,14 +132,19 @@ class _Recorder(pulumi.runtime.Mocks):
         raise NotImplementedError(f"no mock for invoke {args.token}")
 
 
-def stack_config(stack: str, root: Path = ROOT) -> dict[str, str]:
+def stack_config(stack: str) -> dict[str, str]:
     """The stack file's values as the CLI passes them: namespaced keys, structured values as JSON."""
-    path = root / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
-        raise ConfigError(f"unknown stack {stack!r}: no {path.name} (stacks: {', '.join(known)})")
-    values = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack_values(stack).items()}
+
+
+def _placeholder_layers() -> None:
+    """Offline, a layer's contents never matter: stand in empty folders unless `make layer` ran."""
+    if "EDA_BUILD_DIR" in os.environ or all((ROOT / "build" / f"layer-{a}").is_dir() for a in ARCHS):
+        return
+    build = Path(tempfile.mkdtemp(prefix="eda-offline-build-"))
+    for arch in ARCHS:
+        (build / f"layer-{arch}").mkdir()
+    os.environ["EDA_BUILD_DIR"] = str(build)
 
 
 def run(
@@ -149,6 +156,7 @@ def run(
 ) -> Inventory:
     """Evaluate the program for `stack` (or explicit namespaced `config`) and return its inventory."""
     values = stack_config(stack) if config is None else config
+    _placeholder_layers()
     region = json.loads(json.dumps(values.get("aws:region", "us-east-1")))
     recorder = _Recorder(state or fake_state(region))
     pulumi.runtime.settings.SETTINGS.rpc_manager.clear()

@@ -43,13 +43,17 @@ def parse(values: dict[str, Any], *, stack: str, origin: str) -> StackConfig:
     return config
 
 
-def from_stack_file(stack: str, root: Path = ROOT) -> StackConfig:
+def stack_values(stack: str, root: Path = ROOT) -> dict[str, Any]:
+    """The `config:` block of `Pulumi.<stack>.yaml`, keys namespaced as in the file."""
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
         raise ConfigError(f"unknown stack {stack!r}: no {path.name} (stacks: {', '.join(known)})")
-    document = yaml.safe_load(path.read_text()) or {}
-    return parse(document.get("config") or {}, stack=stack, origin=path.name)
+    return (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+
+
+def from_stack_file(stack: str, root: Path = ROOT) -> StackConfig:
+    return parse(stack_values(stack, root), stack=stack, origin=f"Pulumi.{stack}.yaml")
 
 
 def from_pulumi() -> StackConfig:

@@ -1,8 +1,6 @@
-"""Shared test setup: nothing here may reach AWS, and the program must find a layer folder."""
+"""Shared test setup: nothing here may reach AWS."""
 
 import os
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -13,10 +11,6 @@ os.environ.update(
     AWS_SESSION_TOKEN="testing",
     AWS_DEFAULT_REGION="us-east-1",
 )
-_build = Path(tempfile.mkdtemp(prefix="eda-build-"))
-for arch in ("arm64", "x86_64"):
-    (_build / f"layer-{arch}").mkdir()
-os.environ.setdefault("EDA_BUILD_DIR", str(_build))
 
 
 @pytest.fixture(scope="session")
