@@ -1,0 +1,40 @@
+"""Fulfilment hands off by publishing a follow-up event, never by calling a service and waiting.
+
+A synchronous call would hold the message while the downstream service is slow, time out, and
+call the same overloaded service again on every redelivery. The follow-up event goes to the
+domain's bus; its `fulfillmentId` is derived from the trigger's business key, so downstream can
+recognise the one case where it is published twice (the hand-off succeeded, recording it did not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from handlers.producer import Event, publish
+from handlers.runtime.envelope import Incoming, digest
+from handlers.runtime.guards import Outcome
+
+FOLLOW_UP = "FulfillmentRequested"
+FOLLOW_UP_DOMAIN = "fulfillment"
+CARRIED_FIELDS = ("orderId", "status", "movementId", "sku", "warehouseId", "quantity", "scope")
+
+
+def follow_up(incoming: Incoming) -> Event:
+    event = incoming.event
+    detail = {
+        "fulfillmentId": digest([event["source"], incoming.key]),
+        "trigger": {"source": event["source"], "detailType": incoming.detail_type, "eventId": event["id"]},
+        **{k: incoming.detail[k] for k in CARRIED_FIELDS if k in incoming.detail},
+    }
+    return Event(FOLLOW_UP, detail, resources=tuple(event.get("resources", ())))
+
+
+def publisher(*, client: Any, bus_name: str, source: str) -> Callable[[Incoming], Outcome]:
+    def hand_off(incoming: Incoming) -> Outcome:
+        publish(
+            [follow_up(incoming)], bus_name=bus_name, source=source, domain=FOLLOW_UP_DOMAIN, client=client
+        ).raise_for_failures()
+        return Outcome.APPLIED
+
+    return hand_off

@@ -1,0 +1,69 @@
+"""Render a notification from its template and send it through SNS or SES.
+
+Templates are strict: a variable the event lacks raises before anything is sent, and every value
+from the event is HTML-escaped. They live in `handlers/logic/templates.py` because the
+deployment zip packages only the handlers' Python files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import DictLoader, Environment, StrictUndefined, TemplateNotFound, UndefinedError
+
+from handlers.logic.templates import TEMPLATES
+from handlers.runtime.envelope import Incoming
+from handlers.runtime.errors import PoisonRecord
+from handlers.runtime.guards import Outcome
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return Environment(loader=DictLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+
+
+def render(incoming: Incoming) -> tuple[str, str]:
+    """(subject, HTML body) for the event; poison if it has no template or lacks a variable."""
+    context = {"event": incoming.event, "detail": incoming.detail}
+    try:
+        return tuple(
+            environment().get_template(f"{incoming.detail_type}.{part}").render(context).strip()
+            for part in ("subject", "html")
+        )
+    except TemplateNotFound as exc:
+        raise PoisonRecord(f"no notification template for {incoming.detail_type}") from exc
+    except UndefinedError as exc:
+        raise PoisonRecord(f"template {incoming.detail_type}: {exc}") from exc
+
+
+def sns_sender(*, client: Any, topic_arn: str) -> Callable[[Incoming], Outcome]:
+    def send(incoming: Incoming) -> Outcome:
+        subject, body = render(incoming)
+        client.publish(
+            TopicArn=topic_arn,
+            # SNS subjects: ASCII, no line breaks, at most 100 characters.
+            Subject=subject.encode("ascii", "replace").decode()[:100],
+            Message=body,
+            MessageAttributes={"detail-type": {"DataType": "String", "StringValue": incoming.detail_type}},
+        )
+        return Outcome.APPLIED
+
+    return send
+
+
+def ses_sender(*, client: Any, sender: str) -> Callable[[Incoming], Outcome]:
+    def send(incoming: Incoming) -> Outcome:
+        subject, body = render(incoming)
+        recipient = incoming.detail.get("customerEmail")
+        if not recipient:
+            raise PoisonRecord(f"{incoming.detail_type} has no detail.customerEmail to send to")
+        client.send_email(
+            Source=sender,
+            Destination={"ToAddresses": [recipient]},
+            Message={"Subject": {"Data": subject}, "Body": {"Html": {"Data": body}}},
+        )
+        return Outcome.APPLIED
+
+    return send

@@ -1,0 +1,100 @@
+"""A function's settings, read from its environment at call time.
+
+The same handler module serves several functions (and the local emulator swaps `os.environ`
+between calls in one process), so nothing here is read at import time: `Settings` is a frozen
+value built per call and used as the cache key of the function's runtime.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+
+DAY = 86_400
+# Longest a message can come back: SQS's maximum retention, then as long again in the DLQ before
+# a redrive. A window at least this long still recognises a redriven message as a duplicate.
+MAX_REDELIVERY_HORIZON_S = 14 * DAY + 14 * DAY
+
+
+class MissingSetting(RuntimeError):
+    """A function's environment lacks a variable or holds a value the handler cannot use."""
+
+
+def required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise MissingSetting(f"environment variable {name} is not set; the function cannot run")
+    return value
+
+
+def one_of(name: str, allowed: tuple[str, ...], default: str | None = None) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if value not in allowed:
+        raise MissingSetting(f"environment variable {name}={value!r}; allowed: {', '.join(allowed)}")
+    return value
+
+
+def jmespath_setting(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if not value:
+        return required(name)
+    try:
+        jmespath.compile(value)
+    except JMESPathError as exc:
+        raise MissingSetting(f"environment variable {name}={value!r} is not JMESPath: {exc}") from exc
+    return value
+
+
+def _window_s() -> int:
+    raw = os.environ.get("IDEMPOTENCY_WINDOW_SECONDS", "").strip()
+    if not raw:
+        return MAX_REDELIVERY_HORIZON_S
+    if not raw.isdigit() or int(raw) < 60:
+        raise MissingSetting(
+            f"environment variable IDEMPOTENCY_WINDOW_SECONDS={raw!r}; allowed: whole seconds >= 60"
+        )
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    function_name: str
+    service: str
+    metrics_namespace: str
+    log_level: str
+    key_path: str
+    window_s: int
+    queue_kind: Literal["standard", "fifo"]
+    skip_group_on_error: bool
+    domain: str
+    # Only what the consumer declared it needs, as (name, value) pairs, so `Settings` stays hashable.
+    extra: tuple[tuple[str, str], ...] = field(default=())
+
+    @classmethod
+    def from_env(cls, extra: dict[str, Callable[[], str]] | None = None) -> "Settings":
+        if os.environ.get("POWERTOOLS_IDEMPOTENCY_DISABLED", "").strip().lower() in ("1", "true", "y", "yes", "on"):
+            raise MissingSetting(
+                "environment variable POWERTOOLS_IDEMPOTENCY_DISABLED is set: these consumers never "
+                "run without their duplicate guard; unset it"
+            )
+        function_name = required("AWS_LAMBDA_FUNCTION_NAME")
+        return cls(
+            function_name=function_name,
+            service=os.environ.get("POWERTOOLS_SERVICE_NAME", "").strip() or function_name,
+            metrics_namespace=required("POWERTOOLS_METRICS_NAMESPACE"),
+            log_level=os.environ.get("POWERTOOLS_LOG_LEVEL", "").strip().upper() or "INFO",
+            key_path=jmespath_setting("IDEMPOTENCY_KEY_PATH"),
+            window_s=_window_s(),
+            queue_kind=one_of("QUEUE_KIND", ("standard", "fifo")),
+            skip_group_on_error=one_of("FIFO_SKIP_GROUP_ON_ERROR", ("true", "false"), "false") == "true",
+            domain=required("DOMAIN"),
+            extra=tuple((name, read()) for name, read in (extra or {}).items()),
+        )
+
+    def __getitem__(self, name: str) -> str:
+        return dict(self.extra)[name]
