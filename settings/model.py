@@ -26,12 +26,31 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Sample(Strict):
+    """A share of an event type's volume with a representative `detail`, for content routing."""
+
+    share: float = Field(gt=0, le=1)
+    detail: dict[str, Any]
+
+
 class EventType(Strict):
     schema_file: str | None = Field(
         default=None, description="JSON Schema under schemas/<domain>/; default <DetailType>.json"
     )
     monthly_volume: int = Field(ge=0, description="Projected events per month")
     avg_size_bytes: int = Field(default=1_024, ge=1, le=MAX_PAYLOAD_BYTES)
+    samples: list[Sample] | None = Field(
+        default=None,
+        description="How the volume splits over detail contents; default: derived from the "
+        "schema, enum values equally likely",
+    )
+
+    @field_validator("samples")
+    @classmethod
+    def _shares_sum_to_one(cls, v: list[Sample] | None) -> list[Sample] | None:
+        if v is not None and abs(sum(s.share for s in v) - 1) > 1e-6:
+            raise ValueError(f"sample shares sum to {sum(s.share for s in v):g}; they must sum to 1")
+        return v
 
 
 class QueueSettings(Strict):
@@ -284,8 +303,16 @@ class Assumptions(Strict):
     batch_fill: float = Field(
         default=0.6, gt=0, le=1, description="Average share of batch_size a poller receives"
     )
+    idle_receives_per_minute: float = Field(
+        default=12,
+        ge=0,
+        description="Empty receives Lambda's pollers make per idle queue (users measure 10-15)",
+    )
+    log_bytes_per_invocation: int = Field(
+        default=700, ge=0, description="START/END/REPORT lines plus one batch summary line"
+    )
     free_tier: bool = False
-    price_preset: Literal["aws-current", "seed"] = "aws-current"
+    price_preset: str = "aws-current"
 
 
 class StackConfig(Strict):
