@@ -216,7 +216,7 @@ def function(variables: dict[str, str]):
 
 def invoke(module, variables: dict[str, str], *records: dict, remaining_ms: int = 30_000) -> dict:
     with function(variables):
-        return module.handler(batch(*records), Context(remaining_ms, variables["AWS_LAMBDA_FUNCTION_NAME"]))
+        return module.handler(batch(*records), Context(remaining_ms, variables.get("AWS_LAMBDA_FUNCTION_NAME", "")))
 
 
 class DynamoMeter:

@@ -1,0 +1,34 @@
+"""handlers/catalog.py is what the program and the cost model read: it must match the handlers."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from handler_kit import SCENARIOS, invoke
+
+from handlers.catalog import HANDLERS
+
+
+def test_every_catalogued_handler_has_a_scenario():
+    assert sorted(HANDLERS) == sorted(s.name for s in SCENARIOS)
+
+
+@pytest.mark.parametrize("name", sorted(HANDLERS))
+def test_module_declares_the_catalogued_idempotency_pattern(name):
+    module = importlib.import_module(f"handlers.{name}")
+    assert module.IDEMPOTENCY == HANDLERS[name].idempotency
+    assert callable(module.handler)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_measured_write_units_match_the_catalogue(scenario, cloud, meter):
+    scenario.prepare(cloud)
+    env = scenario.env(cloud)
+    event = scenario.event()
+    invoke(scenario.module, env, scenario.record(event))
+    assert meter.units == HANDLERS[scenario.name].ddb_writes_per_event
+
+    meter.reset()
+    invoke(scenario.module, env, scenario.record({**event, "id": "re-sent"}))
+    assert meter.units == HANDLERS[scenario.name].ddb_writes_per_duplicate
