@@ -57,7 +57,7 @@ class PriceItem(_Frozen):
     service: str = Field(min_length=1)
     description: str = Field(min_length=1)
     unit: str = Field(min_length=1, description="What quantities are counted in")
-    per: float = Field(gt=0, description="How many units one price buys")
+    per: int = Field(gt=0, description="How many units one price buys")
     price: float | None = Field(default=None, ge=0)
     tiers: tuple[Tier, ...] | None = None
     tiers_account_wide: bool = Field(
