@@ -6,9 +6,10 @@ policy. Both languages share one engine; a `Dialect` says which operators each a
 
 A pattern is compiled once (`compile_pattern`); compiling validates it as AWS does at `put_rule`
 / `subscribe` and raises `PatternError` naming the key path, the bad value and what is allowed.
-moto differs here: its matcher treats an unknown operator as matching everything, matches exact
-`1` against `true`, does not look into arrays of objects, and never rejects such patterns, so
-tests that pass in moto can hide a rule AWS would refuse or route differently.
+moto differs here: its matcher treats an unknown operator as matching everything (AWS rejects
+the rule), never looks into arrays of objects, and compares with Python semantics, so exact `1`
+matches `true` and numeric ranges match booleans. Tests that pass in moto can therefore hide a
+rule AWS would refuse or route differently; tests/costmodel/test_event_patterns.py pins each.
 
 Matching follows AWS's documented semantics:
 - every key of a pattern must match (AND); `$or` holds alternative sub-patterns at any level;

@@ -109,6 +109,10 @@ class RefreshError(RuntimeError):
     """The refresh cannot produce a valid catalogue (the API answer is not what it expects)."""
 
 
+class _Unrefreshable(Exception):
+    """One item cannot be refreshed; it keeps its previous price and the message is the reason."""
+
+
 @dataclass
 class RefreshReport:
     region: str
@@ -180,10 +184,6 @@ def refresh(region: str, out_path: Path, client: Any = None, today: date | None 
     )
     _write(result, out_path)
     return report
-
-
-class _Unrefreshable(Exception):
-    pass
 
 
 def _previous_items(region: str) -> tuple[CatalogueFile, bool]:
