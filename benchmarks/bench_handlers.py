@@ -65,9 +65,16 @@ class Context:
 
 
 def import_time_ms(runs: int = 5) -> float:
-    probe = "import time; t = time.perf_counter(); import handlers.order_processor; print(time.perf_counter() - t)"
+    probe = (
+        "import time; t = time.perf_counter(); import handlers.order_processor; "
+        "print(time.perf_counter() - t)"
+    )
     samples = [
-        float(subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout
+        )
         for _ in range(runs)
     ]
     return statistics.median(samples) * 1000
@@ -78,17 +85,33 @@ def batch_event() -> dict:
     for _ in range(BATCH):
         order_id = f"o-{uuid.uuid4().hex[:12]}"
         event = {
-            "version": "0", "id": str(uuid.uuid4()), "detail-type": "OrderUpdated",
-            "source": "com.ascendion.orders", "account": "123456789012", "time": "2026-03-01T10:00:00Z",
-            "region": "us-east-1", "resources": [],
-            "detail": {"orderId": order_id, "version": 2, "status": "CONFIRMED", "updatedAt": "2026-03-01T10:00:00Z"},
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "OrderUpdated",
+            "source": "com.ascendion.orders",
+            "account": "123456789012",
+            "time": "2026-03-01T10:00:00Z",
+            "region": "us-east-1",
+            "resources": [],
+            "detail": {
+                "orderId": order_id,
+                "version": 2,
+                "status": "CONFIRMED",
+                "updatedAt": "2026-03-01T10:00:00Z",
+            },
         }
-        records.append({
-            "messageId": str(uuid.uuid4()), "receiptHandle": "h", "body": json.dumps(event),
-            "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
-            "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
-            "awsRegion": "us-east-1",
-        })
+        records.append(
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "h",
+                "body": json.dumps(event),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+                "awsRegion": "us-east-1",
+            }
+        )
     return {"Records": records}
 
 
@@ -102,7 +125,10 @@ def seed_style_handler(client):
             try:
                 client.put_item(
                     TableName=TABLE,
-                    Item={"id": {"S": body["id"]}, "expiration": {"N": str(int(time.time()) + 86_400)}},
+                    Item={
+                        "id": {"S": body["id"]},
+                        "expiration": {"N": str(int(time.time()) + 86_400)},
+                    },
                     ConditionExpression="attribute_not_exists(id)",
                 )
             except client.exceptions.ConditionalCheckFailedException:
@@ -167,7 +193,13 @@ def measure(client, stand_in, batches: int) -> dict[str, float]:
     finally:
         client.meta.events.unregister("before-send.dynamodb", stand_in)
         client.meta.events.unregister("before-send.dynamodb", count)
-    return {"ours": ours_ms, "seed": seed_ms, "ours_calls": ours_calls, "seed_calls": seed_calls, "first": first_ms}
+    return {
+        "ours": ours_ms,
+        "seed": seed_ms,
+        "ours_calls": ours_calls,
+        "seed_calls": seed_calls,
+        "first": first_ms,
+    }
 
 
 def main() -> None:
@@ -187,19 +219,41 @@ def main() -> None:
     remote = measure(client, remote_dynamodb, args.batches)
     with mock_aws():
         client.create_table(
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         )
         moto = measure(client, slow_network, args.batches)
 
-    print(f"DynamoDB stand-ins add {LATENCY_S * 1000:.0f} ms per call; {args.batches} batches of {BATCH}, median wall time")
+    print(
+        f"DynamoDB stand-ins add {LATENCY_S * 1000:.0f} ms per call; "
+        f"{args.batches} batches of {BATCH}, median wall time"
+    )
     print(f"  {'':<44} {'remote':>9} {'moto':>9}  target")
     rows = [
-        ("batch of 10, order processor", "ours", "{:.1f} ms", "< 20 ms (remote)", remote["ours"] < 20),
+        (
+            "batch of 10, order processor",
+            "ours",
+            "{:.1f} ms",
+            "< 20 ms (remote)",
+            remote["ours"] < 20,
+        ),
         ("batch of 10, seed-style handler", "seed", "{:.1f} ms", "", None),
-        ("speed-up vs seed-style", None, "{:.1f}x", ">= 3x (remote)", remote["seed"] / remote["ours"] >= 3),
-        ("DynamoDB calls per record, order processor", "ours_calls", "{:.2f}", "1: the write is the guard", remote["ours_calls"] == 1),
+        (
+            "speed-up vs seed-style",
+            None,
+            "{:.1f}x",
+            ">= 3x (remote)",
+            remote["seed"] / remote["ours"] >= 3,
+        ),
+        (
+            "DynamoDB calls per record, order processor",
+            "ours_calls",
+            "{:.2f}",
+            "1: the write is the guard",
+            remote["ours_calls"] == 1,
+        ),
         ("DynamoDB calls per record, seed-style", "seed_calls", "{:.2f}", "", None),
         ("records/s per concurrency slot", None, "{:.0f}", "", None),
         ("first call (runtime and clients built)", "first", "{:.0f} ms", "", None),
@@ -207,12 +261,19 @@ def main() -> None:
     for name, key, fmt, target, met in rows:
         values = []
         for run in (remote, moto):
-            value = run[key] if key else (run["seed"] / run["ours"] if "speed" in name else BATCH / run["ours"] * 1000)
+            value = (
+                run[key]
+                if key
+                else (run["seed"] / run["ours"] if "speed" in name else BATCH / run["ours"] * 1000)
+            )
             values.append(fmt.format(value))
         verdict = "" if met is None else ("  ok" if met else "  MISSED")
         print(f"  {name:<44} {values[0]:>9} {values[1]:>9}  {target}{verdict}")
     verdict = "ok" if imported_ms < 300 else "MISSED"
-    print(f"  {'import handlers.order_processor (fresh)':<44} {imported_ms:>6.0f} ms {'':>9}  < 300 ms  {verdict}")
+    print(
+        f"  {'import handlers.order_processor (fresh)':<44} {imported_ms:>6.0f} ms {'':>9}"
+        f"  < 300 ms  {verdict}"
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ CONSUMER = Consumer(
     idempotency="powertools",
     needs={
         "NOTIFY_CHANNEL": _channel,
-        "NOTIFY_TARGET": lambda: required("NOTIFY_FROM" if _channel() == "ses" else "NOTIFY_TOPIC_ARN"),
+        "NOTIFY_TARGET": lambda: required(
+            "NOTIFY_FROM" if _channel() == "ses" else "NOTIFY_TOPIC_ARN"
+        ),
     },
     build=_build,
 )

@@ -1,7 +1,7 @@
 """Publish domain events to an EventBridge bus: validated, batched, retried, never dropped silently.
 
-    result = publish([Event("OrderCreated", detail)], bus_name="orders", source="com.ascendion.orders",
-                     domain="orders")
+    result = publish([Event("OrderCreated", detail)], bus_name="orders",
+                     source="com.ascendion.orders", domain="orders")
     result.raise_for_failures()   # or inspect result.failed
 
 Every event is checked against `schemas/<domain>/<DetailType>.json` before anything is sent; an
@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -32,7 +32,12 @@ MAX_BATCH_BYTES = 256 * 1024
 TIME_ENTRY_BYTES = 14
 # Per-entry error codes that a resend cannot fix.
 PERMANENT_ERRORS = frozenset(
-    {"MalformedDetail", "InvalidArgument", "AccessDeniedException", "NotAuthorizedForSourceException"}
+    {
+        "MalformedDetail",
+        "InvalidArgument",
+        "AccessDeniedException",
+        "NotAuthorizedForSourceException",
+    }
 )
 
 
@@ -103,8 +108,11 @@ def publish(
 
     client = client or aws.client("events")
     # Time is fixed once, so a resent entry keeps the event's original timestamp.
-    now = datetime.now(timezone.utc)
-    pending = [_Pending(event, _entry(event, bus_name=bus_name, source=source, time=now)) for event in events]
+    now = datetime.now(UTC)
+    pending = [
+        _Pending(event, _entry(event, bus_name=bus_name, source=source, time=now))
+        for event in events
+    ]
     result = PublishResult()
     for attempt in range(max_attempts):
         if attempt:
@@ -146,13 +154,17 @@ def entry_size(entry: Mapping[str, Any]) -> int:
     return size + sum(len(r.encode()) for r in entry.get("Resources", ()))
 
 
-def _batches(pending: list[_Pending], max_batch_bytes: int, result: PublishResult) -> Iterator[list[_Pending]]:
+def _batches(
+    pending: list[_Pending], max_batch_bytes: int, result: PublishResult
+) -> Iterator[list[_Pending]]:
     batch: list[_Pending] = []
     size = 0
     for item in pending:
         item_bytes = entry_size(item.entry)
         if item_bytes > max_batch_bytes:
-            result.failed.append(Failed(item.event, "EntryTooLarge", f"{item_bytes} bytes > {max_batch_bytes}"))
+            result.failed.append(
+                Failed(item.event, "EntryTooLarge", f"{item_bytes} bytes > {max_batch_bytes}")
+            )
             continue
         if batch and (len(batch) == MAX_ENTRIES_PER_CALL or size + item_bytes > max_batch_bytes):
             yield batch
@@ -174,7 +186,7 @@ def _put(client: Any, batch: list[_Pending], result: PublishResult) -> list[_Pen
         result.failed.extend(Failed(item.event, code, str(exc)) for item in batch)
         return []
     retry = []
-    for item, outcome in zip(batch, response["Entries"]):
+    for item, outcome in zip(batch, response["Entries"], strict=True):
         code = outcome.get("ErrorCode")
         if not code:
             result.sent.append(Sent(item.event, outcome["EventId"]))

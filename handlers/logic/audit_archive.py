@@ -29,11 +29,15 @@ def object_key(incoming: Incoming, *, prefix: str, date_path: str) -> str:
     try:
         day = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).date().isoformat()
     except ValueError as exc:
-        raise PoisonRecord(f"archive date {date_path} is missing or not ISO 8601: {stamp!r}") from exc
+        raise PoisonRecord(
+            f"archive date {date_path} is missing or not ISO 8601: {stamp!r}"
+        ) from exc
     return f"{prefix}dt={day}/{incoming.key_hash}.json"
 
 
-def archiver(*, client: Any, bucket: str, prefix: str, date_path: str) -> Callable[[Incoming], Outcome]:
+def archiver(
+    *, client: Any, bucket: str, prefix: str, date_path: str
+) -> Callable[[Incoming], Outcome]:
     def archive(incoming: Incoming) -> Outcome:
         key = object_key(incoming, prefix=prefix, date_path=date_path)
         payload_hash = digest(incoming.detail)

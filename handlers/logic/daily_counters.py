@@ -24,7 +24,9 @@ def counter_id(function_name: str, detail_type: str, day: str) -> str:
     return item_id(function_name, "count", detail_type, day)
 
 
-def counter(*, client: Any, table: str, function_name: str, window_s: int) -> Callable[[Incoming], Outcome]:
+def counter(
+    *, client: Any, table: str, function_name: str, window_s: int
+) -> Callable[[Incoming], Outcome]:
     def count(incoming: Incoming) -> Outcome:
         day = incoming.event["time"][:10]
         payload_hash = digest(incoming.detail)
@@ -40,7 +42,9 @@ def counter(*, client: Any, table: str, function_name: str, window_s: int) -> Ca
                                 "payloadHash": attribute(payload_hash),
                             },
                             # An expired guard the TTL sweeper has not yet removed counts as absent.
-                            "ConditionExpression": "attribute_not_exists(#id) OR #expiration < :now",
+                            "ConditionExpression": (
+                                "attribute_not_exists(#id) OR #expiration < :now"
+                            ),
                             "ExpressionAttributeNames": {"#id": "id", "#expiration": "expiration"},
                             "ExpressionAttributeValues": {":now": attribute(int(time.time()))},
                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -49,9 +53,15 @@ def counter(*, client: Any, table: str, function_name: str, window_s: int) -> Ca
                     {
                         "Update": {
                             "TableName": table,
-                            "Key": {"id": {"S": counter_id(function_name, incoming.detail_type, day)}},
+                            "Key": {
+                                "id": {"S": counter_id(function_name, incoming.detail_type, day)}
+                            },
                             "UpdateExpression": "ADD #count :one SET #type = :type, #day = :day",
-                            "ExpressionAttributeNames": {"#count": "count", "#type": "detailType", "#day": "day"},
+                            "ExpressionAttributeNames": {
+                                "#count": "count",
+                                "#type": "detailType",
+                                "#day": "day",
+                            },
                             "ExpressionAttributeValues": {
                                 ":one": attribute(1),
                                 ":type": attribute(incoming.detail_type),

@@ -24,7 +24,11 @@ def follow_up(incoming: Incoming) -> Event:
     event = incoming.event
     detail = {
         "fulfillmentId": digest([event["source"], incoming.key]),
-        "trigger": {"source": event["source"], "detailType": incoming.detail_type, "eventId": event["id"]},
+        "trigger": {
+            "source": event["source"],
+            "detailType": incoming.detail_type,
+            "eventId": event["id"],
+        },
         **{k: incoming.detail[k] for k in CARRIED_FIELDS if k in incoming.detail},
     }
     return Event(FOLLOW_UP, detail, resources=tuple(event.get("resources", ())))
@@ -33,7 +37,11 @@ def follow_up(incoming: Incoming) -> Event:
 def publisher(*, client: Any, bus_name: str, source: str) -> Callable[[Incoming], Outcome]:
     def hand_off(incoming: Incoming) -> Outcome:
         publish(
-            [follow_up(incoming)], bus_name=bus_name, source=source, domain=FOLLOW_UP_DOMAIN, client=client
+            [follow_up(incoming)],
+            bus_name=bus_name,
+            source=source,
+            domain=FOLLOW_UP_DOMAIN,
+            client=client,
         ).raise_for_failures()
         return Outcome.APPLIED
 

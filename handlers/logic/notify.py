@@ -46,7 +46,9 @@ def sns_sender(*, client: Any, topic_arn: str) -> Callable[[Incoming], Outcome]:
             # SNS subjects: ASCII, no line breaks, at most 100 characters.
             Subject=subject.encode("ascii", "replace").decode()[:100],
             Message=body,
-            MessageAttributes={"detail-type": {"DataType": "String", "StringValue": incoming.detail_type}},
+            MessageAttributes={
+                "detail-type": {"DataType": "String", "StringValue": incoming.detail_type}
+            },
         )
         return Outcome.APPLIED
 

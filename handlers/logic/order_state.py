@@ -37,12 +37,16 @@ def versioned_key(incoming: Incoming) -> tuple[str, int]:
     return str(key[0]), key[1]
 
 
-def applier(*, client: Any, table: str, function_name: str, window_s: int) -> Callable[[Incoming], Outcome]:
+def applier(
+    *, client: Any, table: str, function_name: str, window_s: int
+) -> Callable[[Incoming], Outcome]:
     def apply(incoming: Incoming) -> Outcome:
         order_id, version = versioned_key(incoming)
         payload_hash = digest(incoming.detail)
         # Nested values (order lines) stay in the event archive; the state item stays under 1 KB.
-        fields = {k: v for k, v in incoming.detail.items() if isinstance(v, SCALARS) and k not in RESERVED}
+        fields = {
+            k: v for k, v in incoming.detail.items() if isinstance(v, SCALARS) and k not in RESERVED
+        }
         fields.update(lastEventType=incoming.detail_type, payloadHash=payload_hash)
         names = {"#id": "id", "#version": "version", "#expiration": "expiration"}
         values = {":version": attribute(version), ":expiration": attribute(expires_at(window_s))}
@@ -70,7 +74,9 @@ def applier(*, client: Any, table: str, function_name: str, window_s: int) -> Ca
     return apply
 
 
-def _already_applied(stored: dict[str, Any], incoming: Incoming, version: int, payload_hash: str) -> Outcome:
+def _already_applied(
+    stored: dict[str, Any], incoming: Incoming, version: int, payload_hash: str
+) -> Outcome:
     stored_version = int(stored["version"]["N"])
     if stored_version > version:
         return Outcome.SUPERSEDED

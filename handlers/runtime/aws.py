@@ -7,7 +7,7 @@ environments each get a client for their own endpoint. boto3 clients are thread-
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -23,6 +23,6 @@ def client(service: str) -> Any:
     return _client(service, region, os.environ.get("AWS_ENDPOINT_URL"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _client(service: str, region: str | None, endpoint_url: str | None) -> Any:
     return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=_CONFIG)

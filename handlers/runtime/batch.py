@@ -32,9 +32,13 @@ class ConcurrentBatchProcessor(BatchProcessor):
         return list(self._pool.map(self._process_record, self.records))
 
 
-def processor(*, fifo: bool, skip_group_on_error: bool, pool: ThreadPoolExecutor | None) -> BasePartialBatchProcessor:
+def processor(
+    *, fifo: bool, skip_group_on_error: bool, pool: ThreadPoolExecutor | None
+) -> BasePartialBatchProcessor:
     if fifo:
-        chosen: BasePartialBatchProcessor = SqsFifoPartialProcessor(skip_group_on_error=skip_group_on_error)
+        chosen: BasePartialBatchProcessor = SqsFifoPartialProcessor(
+            skip_group_on_error=skip_group_on_error
+        )
     elif pool is not None:
         chosen = ConcurrentBatchProcessor(pool)
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -48,8 +48,8 @@ class Consumer:
         return _runtime(self, Settings.from_env(needs)).handle(event, context)
 
 
-@lru_cache(maxsize=None)
-def _runtime(consumer: Consumer, settings: Settings) -> "_Runtime":
+@cache
+def _runtime(consumer: Consumer, settings: Settings) -> _Runtime:
     return _Runtime(consumer, settings)
 
 
@@ -98,11 +98,15 @@ class _Runtime:
                 report.failed(record, exc)
                 raise
             report.succeeded(outcome.value)
-            self.logger.debug("record done", extra={"messageId": record.message_id, "outcome": outcome.value})
+            self.logger.debug(
+                "record done", extra={"messageId": record.message_id, "outcome": outcome.value}
+            )
             return outcome.value
 
         records = event.get("Records", [])
-        batch = processor(fifo=self.fifo, skip_group_on_error=self.settings.skip_group_on_error, pool=self.pool)
+        batch = processor(
+            fifo=self.fifo, skip_group_on_error=self.settings.skip_group_on_error, pool=self.pool
+        )
         with batch(records, record_handler):
             batch.process()
         response = batch.response()

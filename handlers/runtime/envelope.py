@@ -45,7 +45,9 @@ class Incoming:
 
 def digest(value: Any) -> str:
     """Stable across processes and re-sends: canonical JSON, then SHA-256."""
-    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 @lru_cache(maxsize=64)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class PoisonRecord(Exception):
-    """The record itself is unusable (not JSON, schema-invalid, no business key, conflicting payload).
+    """The record is unusable: not JSON, schema-invalid, no business key, or a conflicting payload.
 
     It is still reported as a batch item failure, never acknowledged: SQS moves it to the DLQ
     after maxReceiveCount, and the batch log names it (messageId, which the DLQ keeps) and why.

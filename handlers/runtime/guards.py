@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -25,7 +25,7 @@ from handlers.runtime.envelope import Incoming
 from handlers.runtime.errors import PayloadMismatch
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     # An older version of an entity arriving after a newer one was applied.

@@ -1,9 +1,9 @@
-"""Event JSON Schemas, found where the deployment zip puts them: `schemas/<domain>/<DetailType>.json`."""
+"""Event JSON Schemas, where the deployment zip puts them: `schemas/<domain>/<DetailType>.json`."""
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,13 @@ class SchemaError(ValueError):
     """An event detail that does not match its schema, or an event type without one."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(domain: str, detail_type: str) -> Draft202012Validator:
     path = SCHEMAS / domain / f"{detail_type}.json"
     if not path.is_file():
-        raise SchemaError(f"no schema for {domain}/{detail_type} (looked for {path.name} in schemas/{domain}/)")
+        raise SchemaError(
+            f"no schema for {domain}/{detail_type} (looked for {path.name} in schemas/{domain}/)"
+        )
     return Draft202012Validator(
         json.loads(path.read_text()), format_checker=Draft202012Validator.FORMAT_CHECKER
     )

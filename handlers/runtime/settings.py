@@ -35,7 +35,9 @@ def required(name: str) -> str:
 def one_of(name: str, allowed: tuple[str, ...], default: str | None = None) -> str:
     value = os.environ.get(name, "").strip() or default
     if value not in allowed:
-        raise MissingSetting(f"environment variable {name}={value!r}; allowed: {', '.join(allowed)}")
+        raise MissingSetting(
+            f"environment variable {name}={value!r}; allowed: {', '.join(allowed)}"
+        )
     return value
 
 
@@ -46,7 +48,9 @@ def jmespath_setting(name: str, default: str | None = None) -> str:
     try:
         jmespath.compile(value)
     except JMESPathError as exc:
-        raise MissingSetting(f"environment variable {name}={value!r} is not JMESPath: {exc}") from exc
+        raise MissingSetting(
+            f"environment variable {name}={value!r} is not JMESPath: {exc}"
+        ) from exc
     return value
 
 
@@ -72,15 +76,21 @@ class Settings:
     queue_kind: Literal["standard", "fifo"]
     skip_group_on_error: bool
     domain: str
-    # Only what the consumer declared it needs, as (name, value) pairs, so `Settings` stays hashable.
+    # Only what the consumer declared it needs, as (name, value) pairs: `Settings` stays hashable.
     extra: tuple[tuple[str, str], ...] = field(default=())
 
     @classmethod
-    def from_env(cls, extra: dict[str, Callable[[], str]] | None = None) -> "Settings":
-        if os.environ.get("POWERTOOLS_IDEMPOTENCY_DISABLED", "").strip().lower() in ("1", "true", "y", "yes", "on"):
+    def from_env(cls, extra: dict[str, Callable[[], str]] | None = None) -> Settings:
+        if os.environ.get("POWERTOOLS_IDEMPOTENCY_DISABLED", "").strip().lower() in (
+            "1",
+            "true",
+            "y",
+            "yes",
+            "on",
+        ):
             raise MissingSetting(
-                "environment variable POWERTOOLS_IDEMPOTENCY_DISABLED is set: these consumers never "
-                "run without their duplicate guard; unset it"
+                "environment variable POWERTOOLS_IDEMPOTENCY_DISABLED is set: these consumers "
+                "never run without their duplicate guard; unset it"
             )
         function_name = required("AWS_LAMBDA_FUNCTION_NAME")
         return cls(
@@ -91,7 +101,8 @@ class Settings:
             key_path=jmespath_setting("IDEMPOTENCY_KEY_PATH"),
             window_s=_window_s(),
             queue_kind=one_of("QUEUE_KIND", ("standard", "fifo")),
-            skip_group_on_error=one_of("FIFO_SKIP_GROUP_ON_ERROR", ("true", "false"), "false") == "true",
+            skip_group_on_error=one_of("FIFO_SKIP_GROUP_ON_ERROR", ("true", "false"), "false")
+            == "true",
             domain=required("DOMAIN"),
             extra=tuple((name, read()) for name, read in (extra or {}).items()),
         )

@@ -31,8 +31,6 @@ def cloud(monkeypatch):
         runtime_aws._client.cache_clear()
 
 
-
-
 @pytest.fixture
 def meter(cloud):
     from handler_kit import DynamoMeter

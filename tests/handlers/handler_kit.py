@@ -25,7 +25,7 @@ SOURCES = {"orders": "com.ascendion.orders", "payments": "com.ascendion.payments
 
 @dataclass
 class Context:
-    """What the Lambda service (or the emulator) passes: remaining time drives in-progress expiry."""
+    """What Lambda (or the emulator) passes: its remaining time drives in-progress expiry."""
 
     remaining_ms: int = 30_000
     function_name: str = "fn"
@@ -52,8 +52,16 @@ def order_created(order_id: str = "o-1", **overrides) -> dict:
     return {**detail, **overrides}
 
 
-def order_updated(order_id: str = "o-1", version: int = 2, status: str = "CONFIRMED", **overrides) -> dict:
-    return {"orderId": order_id, "version": version, "status": status, "updatedAt": "2026-03-01T11:00:00Z", **overrides}
+def order_updated(
+    order_id: str = "o-1", version: int = 2, status: str = "CONFIRMED", **overrides
+) -> dict:
+    return {
+        "orderId": order_id,
+        "version": version,
+        "status": status,
+        "updatedAt": "2026-03-01T11:00:00Z",
+        **overrides,
+    }
 
 
 def payment(payment_id: str = "p-1", sequence: int = 1, **overrides) -> dict:
@@ -68,8 +76,14 @@ def payment(payment_id: str = "p-1", sequence: int = 1, **overrides) -> dict:
     return {**detail, **overrides}
 
 
-def eb_event(detail_type: str, detail: dict, *, domain: str = "orders", event_id: str | None = None,
-             time: str = "2026-03-01T10:00:01Z") -> dict:
+def eb_event(
+    detail_type: str,
+    detail: dict,
+    *,
+    domain: str = "orders",
+    event_id: str | None = None,
+    time: str = "2026-03-01T10:00:01Z",
+) -> dict:
     """An EventBridge event as a rule target receives it; a re-send gets a new id and time."""
     return {
         "version": "0",
@@ -84,8 +98,14 @@ def eb_event(detail_type: str, detail: dict, *, domain: str = "orders", event_id
     }
 
 
-def sqs_record(event: dict | str, *, message_id: str | None = None, group: str | None = None,
-               queue: str = "q", receive_count: int = 1) -> dict:
+def sqs_record(
+    event: dict | str,
+    *,
+    message_id: str | None = None,
+    group: str | None = None,
+    queue: str = "q",
+    receive_count: int = 1,
+) -> dict:
     attributes = {
         "ApproximateReceiveCount": str(receive_count),
         "SentTimestamp": "1767225600000",
@@ -115,8 +135,14 @@ def failed_ids(response: dict) -> list[str]:
     return [f["itemIdentifier"] for f in response["batchItemFailures"]]
 
 
-def function_env(name: str, *, domain: str = "orders", key: str = "[detail.orderId, detail.version]",
-                 queue_kind: str = "standard", **extra: str) -> dict[str, str]:
+def function_env(
+    name: str,
+    *,
+    domain: str = "orders",
+    key: str = "[detail.orderId, detail.version]",
+    queue_kind: str = "standard",
+    **extra: str,
+) -> dict[str, str]:
     """The environment the compute tier gives one function."""
     return {
         "AWS_LAMBDA_FUNCTION_NAME": name,
@@ -153,11 +179,13 @@ class Cloud:
         self.events.create_event_bus(Name=BUS)
         self.follow_ups = self._queue("follow-ups")
         self.events.put_rule(
-            Name="follow-ups", EventBusName=BUS,
+            Name="follow-ups",
+            EventBusName=BUS,
             EventPattern=json.dumps({"detail-type": ["FulfillmentRequested"]}),
         )
         self.events.put_targets(
-            Rule="follow-ups", EventBusName=BUS,
+            Rule="follow-ups",
+            EventBusName=BUS,
             Targets=[{"Id": "q", "Arn": self._queue_arn(self.follow_ups)}],
         )
         self.notifications: str | None = None
@@ -168,7 +196,9 @@ class Cloud:
         assert self.sns.create_topic(Name=TOPIC)["TopicArn"] == self.topic_arn
         self.notifications = self._queue("notifications")
         self.sns.subscribe(
-            TopicArn=self.topic_arn, Protocol="sqs", Endpoint=self._queue_arn(self.notifications),
+            TopicArn=self.topic_arn,
+            Protocol="sqs",
+            Endpoint=self._queue_arn(self.notifications),
             Attributes={"RawMessageDelivery": "true"},
         )
 
@@ -176,14 +206,21 @@ class Cloud:
         return self.sqs.create_queue(QueueName=name)["QueueUrl"]
 
     def _queue_arn(self, url: str) -> str:
-        return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
 
     def drain(self, url: str) -> list[str]:
         bodies: list[str] = []
-        while batch := self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        while batch := self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
             bodies += [m["Body"] for m in batch]
             self.sqs.delete_message_batch(
-                QueueUrl=url, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch]
+                QueueUrl=url,
+                Entries=[
+                    {"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch
+                ],
             )
         return bodies
 
@@ -191,11 +228,16 @@ class Cloud:
         return self.ddb.scan(TableName=TABLE, ConsistentRead=True)["Items"]
 
     def item(self, item_id: str) -> dict | None:
-        return self.ddb.get_item(TableName=TABLE, Key={"id": {"S": item_id}}, ConsistentRead=True).get("Item")
+        return self.ddb.get_item(
+            TableName=TABLE, Key={"id": {"S": item_id}}, ConsistentRead=True
+        ).get("Item")
 
     def archive(self) -> dict[str, bytes]:
         listing = self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
-        return {o["Key"]: self.s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for o in listing}
+        return {
+            o["Key"]: self.s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()
+            for o in listing
+        }
 
     def env(self, variables: dict[str, str]) -> None:
         for name, value in variables.items():
@@ -216,7 +258,9 @@ def function(variables: dict[str, str]):
 
 def invoke(module, variables: dict[str, str], *records: dict, remaining_ms: int = 30_000) -> dict:
     with function(variables):
-        return module.handler(batch(*records), Context(remaining_ms, variables.get("AWS_LAMBDA_FUNCTION_NAME", "")))
+        return module.handler(
+            batch(*records), Context(remaining_ms, variables.get("AWS_LAMBDA_FUNCTION_NAME", ""))
+        )
 
 
 class DynamoMeter:
@@ -271,24 +315,35 @@ class Scenario:
     def module(self):
         return importlib.import_module(f"handlers.{self.name}")
 
-    def env(self, cloud: "Cloud", function_name: str | None = None, **overrides: str) -> dict[str, str]:
+    def env(
+        self, cloud: Cloud, function_name: str | None = None, **overrides: str
+    ) -> dict[str, str]:
         extra = {
             "notification_sender": {"NOTIFY_TOPIC_ARN": cloud.topic_arn},
             "audit_logger": {"ARCHIVE_BUCKET": BUCKET, "ARCHIVE_PREFIX": f"audit/{self.domain}/"},
         }.get(self.name, {})
         return function_env(
-            function_name or f"{self.domain}-{self.name}", domain=self.domain, key=self.key,
-            queue_kind=self.queue_kind, **{**extra, **overrides},
+            function_name or f"{self.domain}-{self.name}",
+            domain=self.domain,
+            key=self.key,
+            queue_kind=self.queue_kind,
+            **{**extra, **overrides},
         )
 
     def detail(self, **overrides) -> dict:
         return {
-            "OrderCreated": order_created, "OrderUpdated": order_updated, "PaymentCaptured": payment,
+            "OrderCreated": order_created,
+            "OrderUpdated": order_updated,
+            "PaymentCaptured": payment,
         }[self.detail_type](**overrides)
 
     def changed_event(self) -> dict:
         """Same business key, different (still valid) payload."""
-        change = {"OrderCreated": {"total": 99.0}, "OrderUpdated": {"status": "PACKED"}, "PaymentCaptured": {"amount": 99.0}}
+        change = {
+            "OrderCreated": {"total": 99.0},
+            "OrderUpdated": {"status": "PACKED"},
+            "PaymentCaptured": {"amount": 99.0},
+        }
         return self.event(**change[self.detail_type])
 
     def event(self, **overrides) -> dict:
@@ -299,11 +354,11 @@ class Scenario:
             kwargs.setdefault("group", event["detail"]["paymentId"])
         return sqs_record(event, **kwargs)
 
-    def prepare(self, cloud: "Cloud") -> None:
+    def prepare(self, cloud: Cloud) -> None:
         if self.name == "notification_sender":
             cloud.create_topic()
 
-    def effects(self, cloud: "Cloud", meter: "DynamoMeter") -> int:
+    def effects(self, cloud: Cloud, meter: DynamoMeter) -> int:
         """How many times the side effect has happened so far."""
         if self.name == "order_processor":
             return meter.calls["UpdateItem"] - meter.failed["UpdateItem"]
@@ -319,7 +374,9 @@ class Scenario:
 SCENARIOS = [
     Scenario("order_processor", "orders", "OrderCreated", "[detail.orderId, detail.version]"),
     Scenario("notification_sender", "orders", "OrderCreated", "[detail.orderId, detail.version]"),
-    Scenario("audit_logger", "payments", "PaymentCaptured", "[detail.paymentId, detail.sequence]", "fifo"),
+    Scenario(
+        "audit_logger", "payments", "PaymentCaptured", "[detail.paymentId, detail.sequence]", "fifo"
+    ),
     Scenario("analytics", "orders", "OrderCreated", "[detail.orderId, detail.version]"),
     Scenario("fulfillment", "orders", "OrderUpdated", "[detail.orderId, detail.version]"),
 ]

@@ -1,4 +1,4 @@
-"""What each consumer does beyond the shared guarantees (issue test 11 and the consumers' specifics)."""
+"""What each consumer does beyond the shared guarantees: issue test 11 and their specifics."""
 
 from __future__ import annotations
 
@@ -64,7 +64,9 @@ def test_missing_template_variable_fails_before_sending(cloud, monkeypatch, capl
     notify.environment.cache_clear()
     record = s.record(s.event())
     try:
-        assert failed_ids(invoke(notification_sender, s.env(cloud), record)) == [record["messageId"]]
+        assert failed_ids(invoke(notification_sender, s.env(cloud), record)) == [
+            record["messageId"]
+        ]
     finally:
         notify.environment.cache_clear()
     assert cloud.deliveries(cloud.notifications) == []
@@ -108,7 +110,11 @@ def test_order_state_keeps_the_newest_version(cloud):
         assert failed_ids(invoke(order_processor, env, s.record(event))) == []
     [order] = cloud.items()
     assert order["id"]["S"] == "orders-order_processor#order#o-1"
-    assert (order["version"]["N"], order["status"]["S"], order["customerId"]["S"]) == ("3", "PACKED", "c-1")
+    assert (order["version"]["N"], order["status"]["S"], order["customerId"]["S"]) == (
+        "3",
+        "PACKED",
+        "c-1",
+    )
     assert int(order["expiration"]["N"]) > 0
 
 
@@ -117,12 +123,25 @@ def test_counters_per_type_and_day_and_per_function_in_one_process(cloud):
     """One module, two functions (orders and payments), environments swapped around each call."""
     orders_env = BY_NAME["analytics"].env(cloud, "orders-analytics")
     payments_env = BY_NAME["analytics"].env(
-        cloud, "payments-analytics", DOMAIN="payments", IDEMPOTENCY_KEY_PATH="[detail.paymentId, detail.sequence]"
+        cloud,
+        "payments-analytics",
+        DOMAIN="payments",
+        IDEMPOTENCY_KEY_PATH="[detail.paymentId, detail.sequence]",
     )
     s = BY_NAME["analytics"]
-    invoke(analytics, orders_env, *[s.record(eb_event("OrderCreated", order_created(f"o-{i}"))) for i in range(3)])
-    invoke(analytics, payments_env, s.record(eb_event("PaymentCaptured", payment(), domain="payments")))
-    invoke(analytics, orders_env, s.record(eb_event("OrderUpdated", order_updated(), time="2026-03-02T00:00:00Z")))
+    invoke(
+        analytics,
+        orders_env,
+        *[s.record(eb_event("OrderCreated", order_created(f"o-{i}"))) for i in range(3)],
+    )
+    invoke(
+        analytics, payments_env, s.record(eb_event("PaymentCaptured", payment(), domain="payments"))
+    )
+    invoke(
+        analytics,
+        orders_env,
+        s.record(eb_event("OrderUpdated", order_updated(), time="2026-03-02T00:00:00Z")),
+    )
 
     counters = {i["id"]["S"]: int(i["count"]["N"]) for i in cloud.items() if "count" in i}
     assert counters == {
@@ -139,26 +158,38 @@ def test_fulfillment_hands_off_with_a_follow_up_event(cloud):
     assert failed_ids(invoke(fulfillment, s.env(cloud), s.record(event))) == []
     [body] = cloud.deliveries(cloud.follow_ups)
     follow_up = json.loads(body)
-    assert (follow_up["source"], follow_up["detail-type"]) == ("com.ascendion.orders", "FulfillmentRequested")
+    assert (follow_up["source"], follow_up["detail-type"]) == (
+        "com.ascendion.orders",
+        "FulfillmentRequested",
+    )
     assert follow_up["detail"]["orderId"] == "o-1"
     assert follow_up["detail"]["trigger"] == {
-        "source": "com.ascendion.orders", "detailType": "OrderUpdated", "eventId": event["id"]
+        "source": "com.ascendion.orders",
+        "detailType": "OrderUpdated",
+        "eventId": event["id"],
     }
 
 
 def test_fulfillment_fails_the_record_when_the_hand_off_cannot_be_sent(cloud):
     s = BY_NAME["fulfillment"]
     record = s.record(eb_event("OrderUpdated", order_updated()))
-    assert failed_ids(invoke(fulfillment, s.env(cloud, EVENT_BUS_NAME="no-such-bus"), record)) == [record["messageId"]]
+    assert failed_ids(invoke(fulfillment, s.env(cloud, EVENT_BUS_NAME="no-such-bus"), record)) == [
+        record["messageId"]
+    ]
     assert cloud.items() == [], "the mark is removed so the retry hands off again"
 
 
 # settings ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("module", "variable"),
-    [(order_processor, "IDEMPOTENCY_TABLE"), (order_processor, "IDEMPOTENCY_KEY_PATH"),
-     (order_processor, "AWS_LAMBDA_FUNCTION_NAME"), (audit_logger, "ARCHIVE_BUCKET"),
-     (fulfillment, "EVENT_BUS_NAME"), (notification_sender, "NOTIFY_TOPIC_ARN")],
+    [
+        (order_processor, "IDEMPOTENCY_TABLE"),
+        (order_processor, "IDEMPOTENCY_KEY_PATH"),
+        (order_processor, "AWS_LAMBDA_FUNCTION_NAME"),
+        (audit_logger, "ARCHIVE_BUCKET"),
+        (fulfillment, "EVENT_BUS_NAME"),
+        (notification_sender, "NOTIFY_TOPIC_ARN"),
+    ],
 )
 def test_a_missing_variable_is_named(cloud, module, variable):
     name = module.__name__.rpartition(".")[2]
@@ -169,8 +200,13 @@ def test_a_missing_variable_is_named(cloud, module, variable):
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("QUEUE_KIND", "lifo"), ("IDEMPOTENCY_WINDOW_SECONDS", "a week"), ("IDEMPOTENCY_KEY_PATH", "[detail."),
-     ("NOTIFY_CHANNEL", "pigeon"), ("POWERTOOLS_IDEMPOTENCY_DISABLED", "true")],
+    [
+        ("QUEUE_KIND", "lifo"),
+        ("IDEMPOTENCY_WINDOW_SECONDS", "a week"),
+        ("IDEMPOTENCY_KEY_PATH", "[detail."),
+        ("NOTIFY_CHANNEL", "pigeon"),
+        ("POWERTOOLS_IDEMPOTENCY_DISABLED", "true"),
+    ],
 )
 def test_a_bad_value_is_named_and_idempotency_cannot_be_switched_off(cloud, variable, value):
     s = BY_NAME["notification_sender"]

@@ -7,13 +7,10 @@ import time
 import pytest
 from handler_kit import (
     SCENARIOS,
-    TABLE,
     eb_event,
     failed_ids,
     failure_reasons,
-    function_env,
     invoke,
-    order_created,
     payment,
     sqs_record,
 )
@@ -37,7 +34,9 @@ def fail_calls(service: str, operation: str, exc: BaseException, times: int = 1)
             left[0] -= 1
             raise exc
 
-    runtime_aws.client(service).meta.events.register_first(f"before-call.{service}.{operation}", hook)
+    runtime_aws.client(service).meta.events.register_first(
+        f"before-call.{service}.{operation}", hook
+    )
 
 
 @pytest.fixture(params=SCENARIOS, ids=lambda s: s.name)
@@ -130,16 +129,23 @@ def test_partial_batch_reports_exactly_the_failed_ids(cloud, meter):
     assert sorted(failed_ids(response)) == sorted([not_json["messageId"], invalid["messageId"]])
     assert s.effects(cloud, meter) == 4
 
-    assert invoke(order_processor, env, s.record(s.event(orderId="o-9"))) == {"batchItemFailures": []}
+    assert invoke(order_processor, env, s.record(s.event(orderId="o-9"))) == {
+        "batchItemFailures": []
+    }
 
 
 # 6 ------------------------------------------------------------------------------------------------
 def test_fifo_failure_at_k_returns_k_to_n_unprocessed(cloud):
     s = BY_NAME["audit_logger"]
     env = s.env(cloud)
-    records = [s.record(eb_event("PaymentCaptured", payment(sequence=i), domain="payments")) for i in range(1, 6)]
+    records = [
+        s.record(eb_event("PaymentCaptured", payment(sequence=i), domain="payments"))
+        for i in range(1, 6)
+    ]
     k = 2
-    records[k] = s.record(eb_event("PaymentCaptured", payment(sequence=3, amount=-1), domain="payments"))
+    records[k] = s.record(
+        eb_event("PaymentCaptured", payment(sequence=3, amount=-1), domain="payments")
+    )
 
     response = invoke(audit_logger, env, *records)
     assert failed_ids(response) == [r["messageId"] for r in records[k:]]
@@ -171,7 +177,10 @@ def test_same_key_with_different_payload_fails_visibly(scenario, cloud, meter, c
 
 
 # 8 ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("key", ["detail.notThere", "[detail.orderId, detail.notThere]", "[detail.paymentId, detail.notThere]"])
+@pytest.mark.parametrize(
+    "key",
+    ["detail.notThere", "[detail.orderId, detail.notThere]", "[detail.paymentId, detail.notThere]"],
+)
 def test_missing_business_key_fails_the_record(scenario, key, cloud, meter, caplog):
     env = scenario.env(cloud, IDEMPOTENCY_KEY_PATH=key)
     record = scenario.record(scenario.event())
@@ -187,7 +196,9 @@ def test_dynamodb_errors_fail_the_record(scenario, cloud, meter):
         pytest.skip("the audit logger writes no DynamoDB item")
     env = scenario.env(cloud, IDEMPOTENCY_TABLE="no-such-table")
     records = [scenario.record(scenario.event(orderId=f"o-{i}")) for i in range(3)]
-    assert sorted(failed_ids(invoke(scenario.module, env, *records))) == sorted(r["messageId"] for r in records)
+    assert sorted(failed_ids(invoke(scenario.module, env, *records))) == sorted(
+        r["messageId"] for r in records
+    )
     assert scenario.effects(cloud, meter) == 0
 
 
@@ -213,10 +224,18 @@ def test_consumers_sharing_the_table_do_not_block_each_other(cloud, meter):
 
     orders = BY_NAME["order_processor"]
     for name in ("orders-processor-a", "orders-processor-b"):
-        assert failed_ids(invoke(order_processor, orders.env(cloud, name), orders.record(orders.event()))) == []
+        assert (
+            failed_ids(
+                invoke(order_processor, orders.env(cloud, name), orders.record(orders.event()))
+            )
+            == []
+        )
     ids = sorted(i["id"]["S"] for i in cloud.items())
     assert [i.split(".")[0].split("#")[0] for i in ids] == [
-        "orders-notify-a", "orders-notify-b", "orders-processor-a", "orders-processor-b"
+        "orders-notify-a",
+        "orders-notify-b",
+        "orders-processor-a",
+        "orders-processor-b",
     ]
 
 

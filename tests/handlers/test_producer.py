@@ -33,9 +33,13 @@ class FlakyEvents:
 
 @pytest.fixture
 def bus(cloud):
-    cloud.events.put_rule(Name="all-orders", EventBusName=BUS, EventPattern=json.dumps({"source": [SOURCE]}))
+    cloud.events.put_rule(
+        Name="all-orders", EventBusName=BUS, EventPattern=json.dumps({"source": [SOURCE]})
+    )
     queue = cloud._queue("all-orders")
-    cloud.events.put_targets(Rule="all-orders", EventBusName=BUS, Targets=[{"Id": "q", "Arn": cloud._queue_arn(queue)}])
+    cloud.events.put_targets(
+        Rule="all-orders", EventBusName=BUS, Targets=[{"Id": "q", "Arn": cloud._queue_arn(queue)}]
+    )
     return lambda: sorted(json.loads(b)["detail"]["orderId"] for b in cloud.deliveries(queue))
 
 
@@ -44,7 +48,15 @@ def orders(n: int) -> list[Event]:
 
 
 def send(events, client, **kwargs):
-    return publish(events, bus_name=BUS, source=SOURCE, domain="orders", client=client, base_delay_s=0, **kwargs)
+    return publish(
+        events,
+        bus_name=BUS,
+        source=SOURCE,
+        domain="orders",
+        client=client,
+        base_delay_s=0,
+        **kwargs,
+    )
 
 
 def test_partial_failure_resends_only_the_failed_entries(cloud, bus):
@@ -56,10 +68,15 @@ def test_partial_failure_resends_only_the_failed_entries(cloud, bus):
 
 
 def test_entries_that_keep_failing_are_reported_not_dropped(cloud, bus):
-    client = FlakyEvents(cloud.events, fail={i: {0: "ThrottlingException"} for i in range(4)} | {0: {0: "ThrottlingException", 2: "AccessDeniedException"}})
+    client = FlakyEvents(
+        cloud.events,
+        fail={i: {0: "ThrottlingException"} for i in range(4)}
+        | {0: {0: "ThrottlingException", 2: "AccessDeniedException"}},
+    )
     result = send(orders(3), client, max_attempts=4)
     assert [(f.event.detail["orderId"], f.code) for f in result.failed] == [
-        ("o-02", "AccessDeniedException"), ("o-00", "ThrottlingException")
+        ("o-02", "AccessDeniedException"),
+        ("o-00", "ThrottlingException"),
     ]
     assert len(client.calls) == 4 and client.calls[1:] == [["o-00"]] * 3
     assert bus() == ["o-01"]
@@ -70,10 +87,17 @@ def test_entries_that_keep_failing_are_reported_not_dropped(cloud, bus):
 def test_schema_invalid_event_is_rejected_before_any_call(cloud, bus):
     client = FlakyEvents(cloud.events, fail={})
     bad = Event("OrderCreated", order_created(customerEmail=None))
-    with pytest.raises(EventValidationError, match=r"event #2 \(orders\): OrderCreated: detail.customerEmail: None is not of type 'string'"):
+    with pytest.raises(
+        EventValidationError,
+        match=r"event #2 \(orders\): OrderCreated: detail.customerEmail: "
+        r"None is not of type 'string'",
+    ):
         send([*orders(2), bad], client)
     with pytest.raises(EventValidationError, match="detail: 'currency' is a required property"):
-        send([Event("OrderCreated", {k: v for k, v in order_created().items() if k != "currency"})], client)
+        send(
+            [Event("OrderCreated", {k: v for k, v in order_created().items() if k != "currency"})],
+            client,
+        )
     with pytest.raises(EventValidationError, match="no schema for orders/OrderShipped"):
         send([Event("OrderShipped", {})], client)
     assert client.calls == [] and bus() == []
@@ -85,7 +109,17 @@ def test_batches_hold_at_most_ten_entries_and_respect_the_size_limit(cloud, bus)
 
     client = FlakyEvents(cloud.events, fail={})
     events = orders(5)
-    limit = 2 * max(entry_size({"Source": SOURCE, "DetailType": e.detail_type, "Detail": json.dumps(e.detail, separators=(",", ":")), "Time": 0}) for e in events)
+    limit = 2 * max(
+        entry_size(
+            {
+                "Source": SOURCE,
+                "DetailType": e.detail_type,
+                "Detail": json.dumps(e.detail, separators=(",", ":")),
+                "Time": 0,
+            }
+        )
+        for e in events
+    )
     assert send(events, client, max_batch_bytes=limit).ok
     assert [len(c) for c in client.calls] == [2, 2, 1]
 
@@ -93,4 +127,7 @@ def test_batches_hold_at_most_ten_entries_and_respect_the_size_limit(cloud, bus)
 def test_an_entry_over_the_size_limit_is_reported(cloud, bus):
     client = FlakyEvents(cloud.events, fail={})
     result = send(orders(2), client, max_batch_bytes=50)
-    assert [f.code for f in result.failed] == ["EntryTooLarge", "EntryTooLarge"] and client.calls == []
+    assert [f.code for f in result.failed] == [
+        "EntryTooLarge",
+        "EntryTooLarge",
+    ] and client.calls == []
