@@ -11,7 +11,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .props import allows_all, known, value
+from .props import not_granted, known, value
 from .stack import ROLE, TABLE, Stack, label
 
 STORE_VARIABLE = "IDEMPOTENCY_TABLE"
@@ -58,9 +58,9 @@ def check_consumer_has_idempotency_store(args: StackValidationArgs, report: Repo
             continue  # role outside the stack (not ours to judge) or new in this preview
         table_arn = value(table.props, "arn")
         key_arn = value(table.props, "serverSideEncryption", "kmsKeyArn")
-        missing = allows_all(granted, STORE_ACTIONS, table_arn) if known(table_arn) else []
+        missing = not_granted(granted, STORE_ACTIONS, table_arn) if known(table_arn) else []
         if isinstance(key_arn, str):
-            missing += allows_all(granted, KEY_ACTIONS, key_arn)
+            missing += not_granted(granted, KEY_ACTIONS, key_arn)
         if missing:
             report(
                 f"function {name} cannot write its idempotency store: role {label(role)} does not "

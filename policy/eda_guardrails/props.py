@@ -119,7 +119,7 @@ def statements(document: Any) -> Iterator[Statement]:
         )
 
 
-def allows_all(document_statements: Iterable[Statement], actions: Iterable[str], resource: str) -> list[str]:
+def not_granted(document_statements: Iterable[Statement], actions: Iterable[str], resource: str) -> list[str]:
     """The actions of `actions` that no statement allows on `resource` (empty: all allowed)."""
     listed = list(document_statements)
     return [a for a in actions if not any(s.grants(a, resource) for s in listed)]
