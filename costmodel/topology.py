@@ -12,6 +12,7 @@ from typing import Any
 
 from costmodel.patterns import EVENTBRIDGE, SNS_MESSAGE_BODY, CompiledPattern, compile_pattern
 from costmodel.resources import Resource
+from handlers.catalog import HANDLERS, HandlerSpec
 
 BUS = "aws:cloudwatch/eventBus:EventBus"
 RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -38,6 +39,9 @@ class Function:
     architecture: str
     memory_mb: int
     log_retention_days: int | None = None
+    reserved_concurrency: int | None = None  # None: draws on the account's unreserved pool
+    # How the handler guards against duplicates (handlers.catalog); a what-if may replace it.
+    spec: HandlerSpec | None = None
 
 
 @dataclass
@@ -48,6 +52,7 @@ class Queue:
     function: Function | None = None
     batch_size: int = 10
     batching_window_s: int = 0
+    maximum_concurrency: int | None = None  # the event source mapping's ScalingConfig cap
 
 
 @dataclass
@@ -118,16 +123,7 @@ def build(resources: list[Resource]) -> Topology:
         r.inputs.get("name", "").removeprefix("/aws/lambda/"): r.inputs.get("retentionInDays")
         for r in index.of(LOG_GROUP)
     }
-    functions = {
-        r.key: Function(
-            name=r.name,
-            handler=str(r.inputs.get("handler", "")).removeprefix("handlers.").removesuffix(".handler"),
-            architecture=(r.inputs.get("architectures") or ["x86_64"])[0],
-            memory_mb=int(r.inputs.get("memorySize", 128)),
-            log_retention_days=_int(log_days.get(r.name)),
-        )
-        for r in index.of(FUNCTION)
-    }
+    functions = {r.key: _function(r, log_days.get(r.name)) for r in index.of(FUNCTION)}
     queues = {
         r.key: Queue(
             name=r.name,
@@ -146,6 +142,7 @@ def build(resources: list[Resource]) -> Topology:
         q.function = functions[function.key]
         q.batch_size = int(mapping.inputs.get("batchSize", 10))
         q.batching_window_s = int(mapping.inputs.get("maximumBatchingWindowInSeconds", 0) or 0)
+        q.maximum_concurrency = _int((mapping.inputs.get("scalingConfig") or {}).get("maximumConcurrency"))
 
     topics = {r.key: Topic(name=r.name) for r in index.of(TOPIC)}
     for sub in index.of(SUBSCRIPTION):
@@ -204,6 +201,20 @@ def build(resources: list[Resource]) -> Topology:
     )
 
 
+def _function(r: Resource, log_retention_days: Any) -> Function:
+    handler = str(r.inputs.get("handler", "")).removeprefix("handlers.").removesuffix(".handler")
+    return Function(
+        name=r.name,
+        handler=handler,
+        architecture=(r.inputs.get("architectures") or ["x86_64"])[0],
+        memory_mb=int(r.inputs.get("memorySize", 128)),
+        log_retention_days=_int(log_retention_days),
+        # AWS's default (-1, or absent) is "no reservation".
+        reserved_concurrency=_int(r.inputs.get("reservedConcurrentExecutions"), none_below=0),
+        spec=HANDLERS.get(handler),
+    )
+
+
 def _json(value: Any) -> dict[str, Any] | None:
     if isinstance(value, dict):
         return value
@@ -212,5 +223,7 @@ def _json(value: Any) -> dict[str, Any] | None:
     return None
 
 
-def _int(value: Any) -> int | None:
-    return None if value is None else int(value)
+def _int(value: Any, none_below: float | None = None) -> int | None:
+    if value is None or (none_below is not None and value < none_below):
+        return None
+    return int(value)

@@ -11,15 +11,23 @@ from dataclasses import dataclass
 
 from costmodel.topology import Function, Queue, Topology
 from costmodel.volume import Flow, Propagation, total
-from handlers.catalog import HANDLERS
 from settings.model import Consumer, StackConfig
 
-SECONDS_PER_MONTH = 2_629_746  # 30.44 days: AWS bills a month as 730 hours
-MINUTES_PER_MONTH = SECONDS_PER_MONTH / 60
+HOURS_PER_MONTH = 730  # AWS prices a month as 730 hours
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3_600
+MINUTES_PER_MONTH = HOURS_PER_MONTH * 60
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 CHUNK = 65_536  # EventBridge, SQS and SNS bill payloads in 64 KB chunks
 KMS_DATA_KEY_REUSE_S = 300
 IDEMPOTENCY_ITEM_BYTES = 300  # key, status, expiry, payload hash (Powertools record)
 ARCHIVE_HORIZON_MONTHS = 12  # an archive kept "forever" is priced at one year of events
+SQS_MAX_MESSAGES_PER_CALL = 10  # ReceiveMessage and DeleteMessageBatch take at most 10 messages
+
+# SQS components other modules (capacity checks, seed check) look up by name.
+SQS_SEND = "send"
+SQS_RECEIVE = "receive (batched)"
+SQS_DELETE = "delete (batched)"
+SQS_IDLE = "empty receives (idle polling)"
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ class UsageModel:
                       f"{_m(total(published))} events × 64 KB chunks × (1 + {dup:g} producer re-sends)")
             if bus.archive_days is not None:
                 gb = gigabytes(published) * (1 + dup)
-                months = (bus.archive_days / 30.44) if bus.archive_days else ARCHIVE_HORIZON_MONTHS
+                months = (bus.archive_days / DAYS_PER_MONTH) if bus.archive_days else ARCHIVE_HORIZON_MONTHS
                 self._add("EventBridge", bus_name, "archive: events processed", "eventbridge.archive.processing",
                           gb, 0, f"{gb:.3g} GB of events a month into the archive")
                 self._add("EventBridge", bus_name, "archive: storage (steady state)", "eventbridge.archive.storage",
@@ -146,14 +154,19 @@ class UsageModel:
         attempts = arrivals * (1 + a.failure_rate)
         per_batch = max(1.0, queue.batch_size * a.batch_fill)
         batches = attempts / per_batch
+        # Lambda's pollers gather a batch above 10 from several ReceiveMessage calls and delete
+        # it in several DeleteMessageBatch calls: a batch of 100 saves invocations, not requests.
+        per_call = max(1.0, min(queue.batch_size, SQS_MAX_MESSAGES_PER_CALL) * a.batch_fill)
+        calls = attempts / per_call
         idle = a.idle_receives_per_minute * MINUTES_PER_MONTH
-        self._add("SQS", queue.name, "send", item, sends, 0,
+        self._add("SQS", queue.name, SQS_SEND, item, sends, 0,
                   f"{_m(total(flows))} messages × 64 KB chunks × (1 + {a.duplicate_rate:g} duplicates)")
-        self._add("SQS", queue.name, "receive (batched)", item, batches, 0,
-                  f"{_m(attempts)} deliveries (incl. {a.failure_rate:g} retries) ÷ "
-                  f"{per_batch:g} per batch (size {queue.batch_size} × fill {a.batch_fill:g})")
-        self._add("SQS", queue.name, "delete (batched)", item, batches, 0, "one DeleteMessageBatch per batch")
-        self._add("SQS", queue.name, "empty receives (idle polling)", item, 0, idle,
+        self._add("SQS", queue.name, SQS_RECEIVE, item, calls, 0,
+                  f"{_m(attempts)} deliveries (incl. {a.failure_rate:g} retries) ÷ {per_call:g} per "
+                  f"ReceiveMessage (min(batch {queue.batch_size}, {SQS_MAX_MESSAGES_PER_CALL}) × fill {a.batch_fill:g})")
+        self._add("SQS", queue.name, SQS_DELETE, item, calls, 0,
+                  f"one DeleteMessageBatch per {per_call:g} messages (at most {SQS_MAX_MESSAGES_PER_CALL} a call)")
+        self._add("SQS", queue.name, SQS_IDLE, item, 0, idle,
                   f"{a.idle_receives_per_minute:g} long polls/min × {MINUTES_PER_MONTH:,.0f} min")
         self._function(queue.function, batches, arrivals, attempts)
 
@@ -164,7 +177,8 @@ class UsageModel:
         duration_ms = consumer.expected_duration_ms if consumer else 120
         gb_s = invocations * duration_ms / 1000 * function.memory_mb / 1024
         self._add("Lambda", function.name, "requests", "lambda.requests", invocations, 0,
-                  f"{_m(invocations)} batches")
+                  f"{_m(attempts)} deliveries ÷ {attempts / invocations if invocations else 0:g} per batch"
+                  f" = {_m(invocations)} batches")
         self._add("Lambda", function.name, f"duration ({function.architecture})",
                   f"lambda.duration.{function.architecture}", gb_s, 0,
                   f"{_m(invocations)} × {duration_ms} ms × {function.memory_mb} MB")
@@ -173,8 +187,8 @@ class UsageModel:
                   f"{_m(invocations)} invocations × {self.a.log_bytes_per_invocation} B (per-record lines at DEBUG, off)")
         retention = function.log_retention_days or 30
         self._add("CloudWatch Logs", function.name, "storage (steady state)", "logs.storage",
-                  log_gb * retention / 30.44, 0, f"{log_gb:.3g} GB/month × {retention} days retention")
-        spec = HANDLERS.get(function.handler)
+                  log_gb * retention / DAYS_PER_MONTH, 0, f"{log_gb:.3g} GB/month × {retention} days retention")
+        spec = function.spec
         if spec is None:
             self.warnings.append(f"function {function.name}: unknown handler {function.handler!r}")
             return
@@ -237,11 +251,11 @@ def invocations_per_month(expression: str) -> float:
         seconds = {"minute": 60, "hour": 3_600, "day": 86_400}[unit.rstrip("s")]
         return SECONDS_PER_MONTH / (int(value) * seconds)
     minutes, hours, day_of_month, _month, day_of_week, *_ = body.split()
-    days = 30.44
+    days = DAYS_PER_MONTH
     if day_of_month not in ("*", "?"):
-        days = _count(day_of_month, 31) * 30.44 / 31
+        days = _count(day_of_month, 31) * DAYS_PER_MONTH / 31
     elif day_of_week not in ("*", "?"):
-        days = _count(day_of_week, 7) * 30.44 / 7
+        days = _count(day_of_week, 7) * DAYS_PER_MONTH / 7
     return _count(minutes, 60) * _count(hours, 24) * days
 
 
