@@ -212,3 +212,22 @@ def test_a_bad_value_is_named_and_idempotency_cannot_be_switched_off(cloud, vari
     s = BY_NAME["notification_sender"]
     with pytest.raises(RuntimeError, match=variable):
         invoke(notification_sender, s.env(cloud, **{variable: value}), s.record(s.event()))
+
+
+def test_event_id_key_only_when_configured_and_logged_as_such(cloud, caplog):
+    s = BY_NAME["order_processor"]
+    env = s.env(cloud, "orders-by-event-id", IDEMPOTENCY_KEY_PATH="id")
+    record = s.record(s.event())
+    assert failed_ids(invoke(order_processor, env, record)) == [record["messageId"]]
+    assert "order state needs a key of [order id, integer version]" in (
+        failure_reasons(caplog)[record["messageId"]]
+    )
+    assert any("EventBridge event id" in r.getMessage() for r in caplog.records)
+
+    n = BY_NAME["notification_sender"]
+    n.prepare(cloud)
+    env = n.env(cloud, IDEMPOTENCY_KEY_PATH="id")
+    event = n.event()
+    invoke(notification_sender, env, n.record(event), n.record(event))
+    invoke(notification_sender, env, n.record({**event, "id": "re-sent"}))
+    assert len(cloud.deliveries(cloud.notifications)) == 2, "a re-send is a new key by event id"
