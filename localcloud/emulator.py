@@ -1,0 +1,202 @@
+"""The local cloud: moto started in-process, the stack deployed into it, pollers and bridges running.
+
+    with LocalCloud("local") as cloud:
+        ledger = workload.drive(...); cloud.drain()
+
+In-process moto (`mock_aws`) is used rather than ThreadedMotoServer: no HTTP round trip per call,
+which is most of an SQS call's cost (see benchmarks/bench_localcloud.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from localcloud.bridges import BridgedEvents, BridgedSqs, DlqAlarms, RuleRelay
+from localcloud.deploy import Deployment, deploy, queue_name_of
+from localcloud.poller import Faults, MappingPoller
+from offline.program import ACCOUNT, stack_config
+from settings.load import parse
+from settings.model import StackConfig
+
+# Observation taps: queues the emulator adds to see side effects that leave the stack
+# (notifications sent, follow-up events published, alarm notifications). Not part of the program.
+TAP_PREFIX = "localcloud-tap-"
+FOLLOW_UP_TYPES = ["FulfillmentRequested"]
+
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "localcloud",
+    "AWS_SECRET_ACCESS_KEY": "localcloud",
+    "AWS_SESSION_TOKEN": "localcloud",
+}
+
+
+def _decoded(value: str) -> Any:
+    """Config values as the CLI passes them (structured ones as JSON) back to Python values."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class LocalCloud:
+    def __init__(
+        self,
+        stack: str = "local",
+        *,
+        config: dict[str, str] | None = None,
+        handlers: dict[str, Callable[[dict, Any], dict]] | None = None,
+    ) -> None:
+        """`config` replaces the stack file's values; `handlers` replaces handlers by module path
+        (for tests of the emulator itself, never for the demo)."""
+        self.stack = stack
+        self._values = stack_config(stack) if config is None else config
+        self.config: StackConfig = parse(
+            {k: _decoded(v) for k, v in self._values.items()}, stack=stack, origin=f"stack {stack!r}"
+        )
+        self._handlers = handlers or {}
+        self._mock = mock_aws()
+        self._saved_env: dict[str, str] = {}
+        self.faults = Faults()
+        self.published_at: dict[str, float] = {}
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def __enter__(self) -> "LocalCloud":
+        self._saved_env = dict(os.environ)
+        os.environ.update(_FAKE_CREDENTIALS)
+        os.environ.setdefault("AWS_DEFAULT_REGION", self.config.region)
+        # Powertools would otherwise print one JSON line per log call and metric flush.
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        self._mock.start()
+        self.session = boto3.Session(region_name=self.config.region)
+        started = time.perf_counter()
+        self.deployment: Deployment = deploy(self.stack, self.session, config=self._values)
+        self.deploy_seconds = time.perf_counter() - started
+        self.sqs = self.session.client("sqs")
+        self.sns = self.session.client("sns")
+        self.events = self.session.client("events")
+        self.relays = [RuleRelay(r, sqs=self.sqs, sns=self.sns) for r in self.deployment.relays]
+        self.alarms = DlqAlarms(
+            self.deployment.alarms,
+            sqs=self.sqs,
+            sns=self.sns,
+            cloudwatch=self.session.client("cloudwatch"),
+            region=self.config.region,
+        )
+        self.pollers = [self._poller(m) for m in self.deployment.mappings]
+        self.taps = self._taps()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._mock.stop()
+        os.environ.clear()
+        os.environ.update(self._saved_env)
+
+    # -- clients for operations (the bridged ones fill moto's gaps) ---------------------------
+
+    def ops_sqs(self) -> BridgedSqs:
+        return BridgedSqs(self.sqs)
+
+    def ops_events(self) -> BridgedEvents:
+        return BridgedEvents(self.events, ACCOUNT, self.config.region)
+
+    # -- the Lambda service and the bridges at work -------------------------------------------
+
+    def _poller(self, mapping: Any) -> MappingPoller:
+        function = self.deployment.functions[mapping.function_arn]
+        queue_url = self.sqs.get_queue_url(QueueName=queue_name_of(mapping.queue_arn))["QueueUrl"]
+        return MappingPoller(
+            mapping,
+            function,
+            sqs=self.sqs,
+            queue_url=queue_url,
+            region=self.config.region,
+            faults=self.faults,
+            published_at=self.published_at,
+            handler=self._handlers.get(function.handler),
+        )
+
+    def step(self) -> int:
+        """One round: relays forward, pollers receive/invoke, alarms evaluate. Returns work done."""
+        work = sum(relay.step() for relay in self.relays)
+        work += sum(poller.step() for poller in self.pollers)
+        self.alarms.step()
+        return work
+
+    def drain(self, *, timeout_s: float = 600, progress: Callable[[int], None] | None = None) -> float:
+        """Run until every relay and consumer queue is empty and no batch is held; returns seconds."""
+        started = time.monotonic()
+        while True:
+            work = self.step()
+            if progress is not None:
+                progress(self.backlog())
+            if work == 0 and not any(p.holding for p in self.pollers) and self.backlog() == 0:
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout_s:
+                raise TimeoutError(f"not drained after {timeout_s:.0f} s: backlog {self.backlog()}")
+            if work == 0:
+                time.sleep(0.01)  # a batching window is open: let it run instead of spinning
+
+    def backlog(self) -> int:
+        """Messages still in consumer and relay queues (visible or in flight)."""
+        urls = [p.queue_url for p in self.pollers] + [r.spec.relay_url for r in self.relays]
+        total = 0
+        for url in urls:
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            total += sum(int(v) for v in attributes.values())
+        return total
+
+    # -- observation taps ----------------------------------------------------------------------
+
+    def _taps(self) -> dict[str, str]:
+        """name -> queue URL of each tap; see TAP_PREFIX."""
+        taps: dict[str, str] = {}
+
+        def tap_queue(name: str) -> tuple[str, str]:
+            url = self.sqs.create_queue(QueueName=f"{TAP_PREFIX}{name}")["QueueUrl"]
+            arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            taps[name] = url
+            return url, arn
+
+        for topic in self.sns.list_topics()["Topics"]:
+            arn = topic["TopicArn"]
+            if arn.endswith("-notifications") or arn == self.deployment.exports["alarm_topic_arn"]:
+                _, queue_arn = tap_queue(arn.rsplit(":", 1)[1])
+                self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
+        for domain in self.config.domains:
+            bus = self.deployment.exports[domain]["bus_name"]
+            _, queue_arn = tap_queue(f"{bus}-follow-ups")
+            rule = f"{TAP_PREFIX}{bus}-follow-ups"
+            self.events.put_rule(
+                Name=rule, EventBusName=bus, EventPattern=json.dumps({"detail-type": FOLLOW_UP_TYPES})
+            )
+            self.events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "tap", "Arn": queue_arn}])
+        return taps
+
+    def read_tap(self, name: str) -> list[dict]:
+        """Every message a tap holds, left in place (read, then made visible again)."""
+        url = self.taps[name]
+        seen: list[dict] = []
+        while messages := self.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=30
+        ).get("Messages", []):
+            seen += messages
+        for start in range(0, len(seen), 10):
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for i, m in enumerate(seen[start : start + 10])
+                ],
+            )
+        return [json.loads(m["Body"]) for m in seen]

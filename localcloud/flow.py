@@ -1,0 +1,175 @@
+"""Where every published event ended up, read from the services, not from counters of our own.
+
+For each consumer: which business events the declared routing should bring it (rule pattern,
+and for topic subscribers the SNS filter policy, evaluated with moto's matchers on the ledger),
+which of them its side effect shows as applied, and which sit in its DLQ. The side effects are
+read where each handler leaves them:
+
+| handler             | observed in                                                        |
+|---------------------|--------------------------------------------------------------------|
+| order_processor     | order state items in DynamoDB (latest version per order)           |
+| analytics           | guard items (one per business key) and the per-day counters        |
+| audit_logger        | S3 objects, one per business key                                   |
+| notification_sender | messages on the notifications topic (tap queue), by subject         |
+| fulfillment         | FulfillmentRequested events on the domain bus (tap rule), by id     |
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.events.models import EventPattern
+from moto.sns.utils import FilterPolicyMatcher
+
+from handlers.runtime.envelope import business_key, digest
+from localcloud.emulator import LocalCloud
+from localcloud.ops import DlqEntry, inspect
+from localcloud.workload import Ledger, Planned
+from settings.model import Subscription, event_pattern
+
+ORDER_SUBJECT = re.compile(r"^Order (?P<order>\S+) (?:received|is (?P<status>\w+))$")
+
+
+@dataclass
+class ConsumerFlow:
+    domain: str
+    consumer: str
+    handler: str
+    function: str
+    routed: set[str] = field(default_factory=set)  # key hashes the routing should deliver
+    applied: set[str] = field(default_factory=set)
+    applied_twice: set[str] = field(default_factory=set)  # a side effect seen more than once
+    dlq: list[DlqEntry] = field(default_factory=list)
+    dlq_keys: set[str] = field(default_factory=set)
+
+    @property
+    def missing(self) -> set[str]:
+        return self.routed - self.applied - self.dlq_keys
+
+    @property
+    def unexpected(self) -> set[str]:
+        """Side effects or dead letters for events the routing should not have delivered."""
+        return (self.applied | self.dlq_keys) - self.routed
+
+    @property
+    def conserved(self) -> bool:
+        return not self.missing and not self.unexpected and not self.applied_twice and not (
+            self.applied & self.dlq_keys
+        )
+
+
+def envelope(p: Planned, source: str) -> dict[str, Any]:
+    return {"source": source, "detail-type": p.detail_type, "detail": p.detail}
+
+
+def routed_to(cloud: LocalCloud, domain_name: str, consumer_name: str, ledger: Ledger) -> list[Planned]:
+    domain = cloud.config.domains[domain_name]
+    sub = domain.consumers[consumer_name].subscribe
+    rule = domain.topics[sub.topic].subscribe if sub.topic else sub
+    return matching(cloud, domain_name, rule, ledger, filter_policy=sub.filter_policy)
+
+
+def matching(
+    cloud: LocalCloud, domain_name: str, rule: Subscription, ledger: Ledger, *, filter_policy: dict | None = None
+) -> list[Planned]:
+    """The ledger's events a rule's deployed pattern (and a subscription's filter policy) accept."""
+    domain = cloud.config.domains[domain_name]
+    pattern = EventPattern.load(json.dumps(event_pattern(rule, domain.source)))
+    policy = FilterPolicyMatcher(filter_policy, "MessageBody") if filter_policy else None
+    chosen = []
+    for p in ledger.events:
+        if p.domain != domain_name:
+            continue
+        event = envelope(p, domain.source)
+        if pattern.matches_event(event) and (policy is None or policy.matches(None, json.dumps(event))):
+            chosen.append(p)
+    return chosen
+
+
+def flows(cloud: LocalCloud, ledger: Ledger) -> list[ConsumerFlow]:
+    items = _table_items(cloud)
+    result = []
+    for domain_name, domain in cloud.config.domains.items():
+        exports = cloud.deployment.exports[domain_name]
+        for consumer_name, consumer in domain.consumers.items():
+            flow = ConsumerFlow(
+                domain_name, consumer_name, consumer.handler, exports["function_names"][consumer_name]
+            )
+            keys = {}
+            for p in routed_to(cloud, domain_name, consumer_name, ledger):
+                key = business_key(envelope(p, domain.source), consumer.idempotency_key)
+                keys[digest(key)] = key
+            flow.routed = set(keys)
+            flow.dlq = inspect(cloud.sqs, exports["dlq_urls"][consumer_name], domain=domain_name, key_path=consumer.idempotency_key)
+            flow.dlq_keys = {e.key_hash for e in flow.dlq if e.key_hash}
+            seen = _observe(cloud, flow, domain.source, keys, items)
+            flow.applied = set(seen)
+            flow.applied_twice = {k for k, n in seen.items() if n > 1}
+            result.append(flow)
+    return result
+
+
+def _observe(
+    cloud: LocalCloud, flow: ConsumerFlow, source: str, keys: dict[str, Any], items: list[dict]
+) -> Counter:
+    """Key hash -> how many times its side effect is present."""
+    fn = flow.function
+    if flow.handler == "order_processor":
+        versions = {
+            item["id"]["S"].rsplit("#", 1)[1]: int(item["version"]["N"])
+            for item in items
+            if item["id"]["S"].startswith(f"{fn}#order#")
+        }
+        # Order state keeps the latest version: an event is applied once the state reached it.
+        return Counter(
+            h for h, (order, version) in keys.items() if versions.get(order, 0) >= version
+        ) - Counter({h: 1 for h in flow.dlq_keys})
+    if flow.handler == "analytics":
+        return Counter(
+            item["id"]["S"].rsplit("#", 1)[1]
+            for item in items
+            if item["id"]["S"].startswith(f"{fn}#") and item["id"]["S"].count("#") == 1
+        )
+    if flow.handler == "audit_logger":
+        s3 = cloud.session.client("s3")
+        bucket = cloud.deployment.exports["archive_bucket"]
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"audit/{flow.domain}/")
+        return Counter(o["Key"].rsplit("/", 1)[1].removesuffix(".json") for page in pages for o in page.get("Contents", []))
+    if flow.handler == "notification_sender":
+        from localcloud.workload import STATUSES
+
+        seen: Counter = Counter()
+        for message in cloud.read_tap(f"{cloud.stack}-{flow.domain}-notifications"):
+            match = ORDER_SUBJECT.match(message.get("Subject", ""))
+            if match:
+                status = match["status"]
+                version = 1 if status is None else STATUSES.index(status.upper()) + 2
+                seen[digest([match["order"], version])] += 1
+        return seen
+    if flow.handler == "fulfillment":
+        by_id = {digest([source, key]): h for h, key in keys.items()}
+        bus = cloud.deployment.exports[flow.domain]["bus_name"]
+        return Counter(
+            by_id.get(event["detail"]["fulfillmentId"], event["detail"]["fulfillmentId"])
+            for event in cloud.read_tap(f"{bus}-follow-ups")
+        )
+    raise ValueError(f"no side-effect observer for handler {flow.handler!r}")
+
+
+def counters_total(cloud: LocalCloud, function: str) -> int:
+    """Sum of the analytics function's per-day counters: must equal its guard items."""
+    return sum(
+        int(item.get("count", {}).get("N", 0))
+        for item in _table_items(cloud)
+        if item["id"]["S"].startswith(f"{function}#count#")
+    )
+
+
+def _table_items(cloud: LocalCloud) -> list[dict]:
+    ddb = cloud.session.client("dynamodb")
+    table = cloud.deployment.exports["idempotency_table"]
+    return [item for page in ddb.get_paginator("scan").paginate(TableName=table) for item in page["Items"]]

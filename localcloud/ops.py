@@ -1,0 +1,119 @@
+"""Operations on a running stack, one code path for AWS and the emulator: boto3 clients in, results out.
+
+- `inspect`: what a DLQ holds, each message with its business key, receive count and the reason
+  the consumers' own envelope check gives for it (poison) or "valid event" (it kept failing);
+- `redrive`: move a DLQ's messages back to their source queue (SQS message move task);
+- `replay`: replay a bus archive for a time window.
+
+On the emulator, `LocalCloud.ops_sqs()` / `ops_events()` supply clients whose missing operations
+are bridged (`message-move`, `replay-window`); the calls made here are the same.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from handlers.runtime.envelope import business_key, digest, parse
+from handlers.runtime.errors import PoisonRecord
+
+
+@dataclass(frozen=True)
+class DlqEntry:
+    message_id: str
+    receive_count: int
+    detail_type: str
+    key: Any
+    key_hash: str | None
+    reason: str
+
+
+def inspect(sqs: Any, dlq_url: str, *, domain: str, key_path: str, limit: int = 10_000) -> list[DlqEntry]:
+    """Read up to `limit` messages without consuming them (each is made visible again)."""
+    received: list[dict] = []
+    while len(received) < limit:
+        batch = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=min(10, limit - len(received)),
+            WaitTimeSeconds=0,
+            VisibilityTimeout=30,
+            AttributeNames=["All"],
+        ).get("Messages", [])
+        if not batch:
+            break
+        received += batch
+    for start in range(0, len(received), 10):
+        sqs.change_message_visibility_batch(
+            QueueUrl=dlq_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(received[start : start + 10])
+            ],
+        )
+    return [_entry(m, domain, key_path) for m in received]
+
+
+def _entry(message: dict, domain: str, key_path: str) -> DlqEntry:
+    body = message["Body"]
+    # The receive count the DLQ reports includes this inspection's own receives.
+    count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 0))
+    try:
+        raw = json.loads(body)
+    except ValueError:
+        raw = {}
+    detail_type = raw.get("detail-type", "?") if isinstance(raw, dict) else "?"
+    try:
+        key = business_key(raw, key_path) if isinstance(raw, dict) else None
+    except PoisonRecord:
+        key = None
+    try:
+        parse(body, domain=domain)
+        reason = "valid event: the consumer kept failing on it (see its logs)"
+    except PoisonRecord as exc:
+        reason = f"poison: {exc}"
+    return DlqEntry(message["MessageId"], count, detail_type, key, digest(key) if key is not None else None, reason)
+
+
+def queue_arn(sqs: Any, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def redrive(sqs: Any, dlq_url: str, *, timeout_s: float = 300, poll_s: float = 2) -> int:
+    """Start a message move task back to the source queue and wait for it; returns messages moved."""
+    source = queue_arn(sqs, dlq_url)
+    handle = sqs.start_message_move_task(SourceArn=source)["TaskHandle"]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        task = next(t for t in sqs.list_message_move_tasks(SourceArn=source)["Results"] if t["TaskHandle"] == handle)
+        if task["Status"] == "COMPLETED":
+            return int(task.get("ApproximateNumberOfMessagesMoved", 0))
+        if task["Status"] in ("FAILED", "CANCELLED"):
+            raise RuntimeError(f"redrive of {source} {task['Status']}: {task.get('FailureReason', '')}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"redrive of {source} still {task['Status']} after {timeout_s:.0f} s")
+        time.sleep(poll_s)
+
+
+def replay(
+    events: Any, *, bus_name: str, archive_name: str, start: datetime, end: datetime,
+    name: str | None = None, timeout_s: float = 600, poll_s: float = 5,
+) -> str:
+    """Replay the archive's events from [start, end) onto its bus; returns the replay's final state."""
+    if end <= start:
+        raise ValueError(f"--to {end.isoformat()} must be after --from {start.isoformat()}")
+    bus_arn = events.describe_event_bus(Name=bus_name)["Arn"]
+    archive_arn = events.describe_archive(ArchiveName=archive_name)["ArchiveArn"]
+    name = name or f"{archive_name}-{int(time.time())}"[:64]
+    events.start_replay(
+        ReplayName=name, EventSourceArn=archive_arn, EventStartTime=start, EventEndTime=end,
+        Destination={"Arn": bus_arn},
+    )
+    deadline = time.monotonic() + timeout_s
+    while (state := events.describe_replay(ReplayName=name)["State"]) not in ("COMPLETED", "FAILED", "CANCELLED"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"replay {name} still {state} after {timeout_s:.0f} s")
+        time.sleep(poll_s)
+    return state
