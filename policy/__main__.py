@@ -1,8 +1,7 @@
 """Entry point the Pulumi CLI runs: `pulumi preview --policy-pack policy`."""
 
-from pulumi_policy import EnforcementLevel, PolicyPack
-
 from eda_guardrails import POLICIES
+from pulumi_policy import EnforcementLevel, PolicyPack
 
 PolicyPack(
     name="eda-guardrails",

@@ -19,8 +19,15 @@ REPO = Path(__file__).resolve().parents[2]
 def diff_markdown(base: str, head: str) -> str:
     """The cost model's own Markdown diff: the comment never re-implements pricing."""
     result = subprocess.run(
-        [sys.executable, "-m", "costmodel", "diff", *(str(Path(p).resolve()) for p in (base, head)),
-         "--format", "md"],
+        [
+            sys.executable,
+            "-m",
+            "costmodel",
+            "diff",
+            *(str(Path(p).resolve()) for p in (base, head)),
+            "--format",
+            "md",
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -32,14 +39,17 @@ def diff_markdown(base: str, head: str) -> str:
 
 def render(stacks: list[tuple[str, str, str]]) -> str:
     sections = [f"### {name}\n\n{diff_markdown(base, head)}" for name, base, head in stacks]
-    return "\n\n".join(
-        [
-            "## Monthly cost change",
-            "Priced by `costmodel` from each revision's own program and stack files "
-            "(projected volume; formulas and assumptions in each line).",
-            *sections,
-        ]
-    ) + "\n"
+    return (
+        "\n\n".join(
+            [
+                "## Monthly cost change",
+                "Priced by `costmodel` from each revision's own program and stack files "
+                "(projected volume; formulas and assumptions in each line).",
+                *sections,
+            ]
+        )
+        + "\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,10 +13,17 @@ from pulumi_policy import (
 from .props import UNKNOWN, json_value, known, statements, value
 from .stack import BUCKET, QUEUE, TABLE, TOPIC, Stack, label
 
-BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+)
 BUCKET_PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+PUBLIC_ACCESS_FLAGS = (
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
+)
 
 
 def _bucket_companion(stack: Stack, bucket: PolicyResource, type_: str):
@@ -69,7 +76,9 @@ def check_bucket_blocks_public_access(args: StackValidationArgs, report: ReportV
         if not known(block):
             continue
         open_flags = [
-            f for f in PUBLIC_ACCESS_FLAGS if block is None or value(block.props, f) in (None, False)
+            f
+            for f in PUBLIC_ACCESS_FLAGS
+            if block is None or value(block.props, f) in (None, False)
         ]
         if open_flags:
             report(
@@ -89,7 +98,9 @@ def _denies_plain_http(document, bucket_arn: str) -> bool:
     )
 
 
-def check_bucket_denies_insecure_transport(args: StackValidationArgs, report: ReportViolation) -> None:
+def check_bucket_denies_insecure_transport(
+    args: StackValidationArgs, report: ReportViolation
+) -> None:
     stack = Stack(args.resources)
     for bucket in stack.of_type(BUCKET):
         arn = value(bucket.props, "arn")
@@ -101,7 +112,8 @@ def check_bucket_denies_insecure_transport(args: StackValidationArgs, report: Re
             continue
         if not _denies_plain_http(document, arn):
             report(
-                f"bucket {label(bucket)} accepts plain-HTTP requests: add a bucket policy statement "
+                f"bucket {label(bucket)} accepts plain-HTTP requests: add a bucket policy "
+                "statement "
                 f'Deny s3:* on {arn} and {arn}/* with Condition Bool aws:SecureTransport "false".',
                 bucket.urn,
             )

@@ -3,8 +3,8 @@ resource, and no wildcard grants on the services that hold the platform's data."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -38,8 +38,19 @@ NOT_DATA_GRANTS = {(ROLE, "assumeRolePolicy"), (KEY, "policy")}
 # function code, keys, logs. (Some control-plane actions, e.g. cloudwatch:PutMetricData or
 # xray:PutTraceSegments, only accept "*" and are deliberately not listed.)
 DATA_PLANE = {
-    "sqs", "sns", "s3", "dynamodb", "events", "scheduler", "lambda", "kms", "logs", "ses",
-    "kinesis", "firehose", "secretsmanager",
+    "sqs",
+    "sns",
+    "s3",
+    "dynamodb",
+    "events",
+    "scheduler",
+    "lambda",
+    "kms",
+    "logs",
+    "ses",
+    "kinesis",
+    "firehose",
+    "secretsmanager",
 }
 
 
@@ -60,7 +71,9 @@ def policy_documents(resource_type: str, props: Mapping[str, Any]) -> Iterator[t
 def _service_principal_or_anyone(principal: Any) -> bool:
     if principal == "*":
         return True
-    return isinstance(principal, Mapping) and ("Service" in principal or principal.get("AWS") == "*")
+    return isinstance(principal, Mapping) and (
+        "Service" in principal or principal.get("AWS") == "*"
+    )
 
 
 def check_scoped_by_source_arn(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -68,8 +81,10 @@ def check_scoped_by_source_arn(args: ResourceValidationArgs, report: ReportViola
         return
     for _, document in policy_documents(args.resource_type, args.props):
         for s in statements(document):
-            if s.allows and _service_principal_or_anyone(s.principal) and (
-                "aws:sourcearn" not in s.condition_keys()
+            if (
+                s.allows
+                and _service_principal_or_anyone(s.principal)
+                and ("aws:sourcearn" not in s.condition_keys())
             ):
                 report(
                     f"{args.name}: statement {s.sid or '(no Sid)'} allows {s.principal} to "

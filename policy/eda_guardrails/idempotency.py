@@ -11,18 +11,25 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .props import not_granted, known, value
+from .props import known, not_granted, value
 from .stack import ROLE, TABLE, Stack, label
 
 STORE_VARIABLE = "IDEMPOTENCY_TABLE"
 # Powertools' DynamoDB persistence layer: read the record, put it "in progress", update it to
 # "completed", delete it when processing raises (so the retry runs).
-STORE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+STORE_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+]
 # A table under a customer key is read and written with the caller's permission on that key.
 KEY_ACTIONS = ["kms:Decrypt"]
 
 
-def check_consumer_has_idempotency_store(args: StackValidationArgs, report: ReportViolation) -> None:
+def check_consumer_has_idempotency_store(
+    args: StackValidationArgs, report: ReportViolation
+) -> None:
     stack = Stack(args.resources)
     tables = stack.of_type(TABLE)
     for _, queue, function in stack.consumers():

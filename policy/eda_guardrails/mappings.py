@@ -1,4 +1,4 @@
-"""Event source mappings: partial batch failures, FIFO limits, and pollers the function can serve."""
+"""Event source mappings: partial batch failures, FIFO limits, pollers the function can serve."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def _reads_sqs(args: ResourceValidationArgs) -> bool:
     return not set(args.props) & set(_NOT_SQS_KEYS)
 
 
-def check_reports_batch_item_failures(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def check_reports_batch_item_failures(
+    args: ResourceValidationArgs, report: ReportViolation
+) -> None:
     if args.resource_type != MAPPING or not _reads_sqs(args):
         return
     types = value(args.props, "functionResponseTypes", default=[])
@@ -61,7 +63,8 @@ def check_fifo_mapping_limits(args: ResourceValidationArgs, report: ReportViolat
     if known(batch) and batch > FIFO_MAX_BATCH:
         report(
             f"event source mapping {args.name} reads FIFO queue {source} with batchSize="
-            f"{int(batch)}: FIFO allows at most {FIFO_MAX_BATCH}. Set batch_size <= {FIFO_MAX_BATCH}."
+            f"{int(batch)}: FIFO allows at most {FIFO_MAX_BATCH}. "
+            f"Set batch_size <= {FIFO_MAX_BATCH}."
         )
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from dataclasses import dataclass
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
@@ -72,7 +72,7 @@ def json_value(props: Mapping[str, Any], key: str) -> Any:
         try:
             return json.loads(raw)
         except json.JSONDecodeError:
-            # A document with unknown ARNs inside arrives as a string we cannot parse either.
+            # Not JSON: the provider rejects it at deploy; there is nothing here to judge.
             return UNKNOWN
     return raw  # already structured (e.g. passed as a dict by hand-written programs)
 
@@ -119,7 +119,7 @@ def statements(document: Any) -> Iterator[Statement]:
         )
 
 
-def not_granted(document_statements: Iterable[Statement], actions: Iterable[str], resource: str) -> list[str]:
+def not_granted(granted: Iterable[Statement], actions: Iterable[str], resource: str) -> list[str]:
     """The actions of `actions` that no statement allows on `resource` (empty: all allowed)."""
-    listed = list(document_statements)
+    listed = list(granted)
     return [a for a in actions if not any(s.grants(a, resource) for s in listed)]

@@ -29,7 +29,8 @@ def check_consumer_queue_has_dlq(args: StackValidationArgs, report: ReportViolat
         redrive = json_value(queue.props, "redrivePolicy")
         if known(redrive) and not value(redrive or {}, "deadLetterTargetArn"):
             report(
-                f"queue {label(queue)} feeds a function but has no redrive policy: a poison message "
+                f"queue {label(queue)} feeds a function but has no redrive policy: a poison "
+                "message "
                 "is retried until retention ends and then lost without a trace. Give it a "
                 "dead-letter queue (redrive_policy with deadLetterTargetArn and maxReceiveCount).",
                 queue.urn,
@@ -68,7 +69,9 @@ def check_dlq_depth_alarm(args: StackValidationArgs, report: ReportViolation) ->
         name = value(dlq.props, "name") if dlq else None
         if not isinstance(name, str):
             continue
-        alarms = [a for a, watched_name in zip(depth_alarms, watched) if watched_name == name]
+        alarms = [
+            a for a, watched_name in zip(depth_alarms, watched, strict=True) if watched_name == name
+        ]
         fix = (
             f"alarm on AWS/SQS {DEPTH_METRIC} for QueueName={name} with GreaterThanThreshold 0 "
             "and alarm_actions set to the alarm topic"
@@ -91,7 +94,9 @@ def check_visibility_timeout(args: StackValidationArgs, report: ReportViolation)
     for _, queue, function in Stack(args.resources).consumers():
         if function is None:
             continue
-        visibility = value(queue.props, "visibilityTimeoutSeconds", default=SQS_DEFAULT_VISIBILITY_S)
+        visibility = value(
+            queue.props, "visibilityTimeoutSeconds", default=SQS_DEFAULT_VISIBILITY_S
+        )
         timeout = value(function.props, "timeout", default=LAMBDA_DEFAULT_TIMEOUT_S)
         if known(visibility, timeout) and visibility < VISIBILITY_FACTOR * timeout:
             needed = int(VISIBILITY_FACTOR * timeout)

@@ -79,7 +79,9 @@ def _cron_step(field: str, span: int) -> int | None:
         return int(field.split("/")[1])
     if "," in field:
         marks = sorted(int(m) for m in field.split(","))
-        return min([b - a for a, b in zip(marks, marks[1:])] + [span - marks[-1] + marks[0]])
+        return min(
+            [b - a for a, b in zip(marks, marks[1:], strict=False)] + [span - marks[-1] + marks[0]]
+        )
     return None
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs
 
-from .props import UNKNOWN, json_value, known, statements, value, Statement
+from .props import UNKNOWN, Statement, json_value, known, statements, value
 
 QUEUE = "aws:sqs/queue:Queue"
 TOPIC = "aws:sns/topic:Topic"
@@ -62,7 +62,9 @@ class Stack:
         redrives = [json_value(q.props, "redrivePolicy") for q in self.of_type(QUEUE)]
         arns = {value(r, "deadLetterTargetArn") for r in redrives if isinstance(r, dict)}
         arns |= {value(t.props, "deadLetterConfig", "arn") for t in self.of_type(EVENT_TARGET)}
-        arns |= {value(s.props, "target", "deadLetterConfig", "arn") for s in self.of_type(SCHEDULE)}
+        arns |= {
+            value(s.props, "target", "deadLetterConfig", "arn") for s in self.of_type(SCHEDULE)
+        }
         return {a for a in arns if isinstance(a, str)}
 
     def role_statements(self, role: PolicyResource) -> list[Statement] | Any:

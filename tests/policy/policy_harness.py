@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
+from eda_guardrails import POLICIES
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyResource,
@@ -22,7 +24,6 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from eda_guardrails import POLICIES
 from offline.program import Inventory, Registered
 
 BY_NAME = {p.name: p for p in POLICIES}
@@ -44,7 +45,9 @@ def _options() -> PolicyResourceOptions:
     return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
 
-def run_policy(name: str, inventory: Inventory, config: dict[str, Any] | None = None) -> list[Violation]:
+def run_policy(
+    name: str, inventory: Inventory, config: dict[str, Any] | None = None
+) -> list[Violation]:
     policy = BY_NAME[name]
     found: list[Violation] = []
 
@@ -55,15 +58,27 @@ def run_policy(name: str, inventory: Inventory, config: dict[str, Any] | None = 
         for r in inventory.resources:
             if r.custom:
                 args = ResourceValidationArgs(
-                    r.type, unknown_checking_proxy(copy.deepcopy(r.inputs)),
-                    urn(inventory.stack, r), r.name, _options(), None, config,
+                    r.type,
+                    unknown_checking_proxy(copy.deepcopy(r.inputs)),
+                    urn(inventory.stack, r),
+                    r.name,
+                    _options(),
+                    None,
+                    config,
                 )
                 assert policy.validate(args, reporter(args.urn)) is None
     else:
         resources = [
             PolicyResource(
-                r.type, unknown_checking_proxy(copy.deepcopy(r.outputs)), urn(inventory.stack, r),
-                r.name, _options(), None, None, [], {},
+                r.type,
+                unknown_checking_proxy(copy.deepcopy(r.outputs)),
+                urn(inventory.stack, r),
+                r.name,
+                _options(),
+                None,
+                None,
+                [],
+                {},
             )
             for r in inventory.resources
         ]

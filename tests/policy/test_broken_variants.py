@@ -8,17 +8,20 @@ registered, as a hand-written or imported resource would arrive.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from policy_harness import edit_json, pick, run_policy, set_prop
 
 from offline.program import stack_config
-from policy_harness import edit_json, pick, run_policy, set_prop
 
 DOMAINS = "eda-platform:domains"
 QUEUE = "aws:sqs/queue:Queue"
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
 
 
 def with_domains(stack: str, edit: Callable[[dict[str, Any]], None]) -> dict[str, str]:
@@ -33,43 +36,54 @@ def without_statement(sid: str) -> Callable[[dict], None]:
     return lambda doc: doc.update(Statement=[s for s in doc["Statement"] if s.get("Sid") != sid])
 
 
+def in_statement(sid: str, edit: Callable[[dict], Any]) -> Callable[[dict], None]:
+    """Edit the statement `sid` of a policy document."""
+    return lambda doc: edit(next(s for s in doc["Statement"] if s.get("Sid") == sid))
+
+
 # --- mistakes the typed config accepts: a stack file edit -----------------------------------
 
 
-def receive_count_2(evaluate):
-    def edit(d):
-        d["orders"]["consumers"]["processor"]["queue"] = {"max_receive_count": 2}
+def configured(name: str, edit: Callable[[dict[str, Any]], Any]):
+    """A variant: dev, evaluated with its stack file's `domains` edited."""
 
-    return evaluate("dev", with_domains("dev", edit))
+    def variant(evaluate):
+        return evaluate("dev", with_domains("dev", edit))
 
-
-def reserved_concurrency_0_under_20_pollers(evaluate):
-    # The model compares the two only when reserved_concurrency is truthy, so 0 slips through.
-    def edit(d):
-        d["orders"]["consumers"]["fulfillment"].update(reserved_concurrency=0, maximum_concurrency=20)
-
-    return evaluate("dev", with_domains("dev", edit))
+    variant.__name__ = name
+    return variant
 
 
-def idempotency_table_overridden(evaluate):
-    def edit(d):
-        d["orders"]["consumers"]["processor"]["environment"] = {"IDEMPOTENCY_TABLE": "orders-dedupe"}
-
-    return evaluate("dev", with_domains("dev", edit))
+def consumer(domain: str, name: str, **settings: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda domains: domains[domain]["consumers"][name].update(settings)
 
 
-def reconcile_every_30_seconds(evaluate):
-    def edit(d):
-        d["inventory"]["schedules"]["nightly-reconcile"]["expression"] = "rate(30 seconds)"
-
-    return evaluate("dev", with_domains("dev", edit))
+receive_count_2 = configured(
+    "max_receive_count=2", consumer("orders", "processor", queue={"max_receive_count": 2})
+)
+# The model compares the two only when reserved_concurrency is truthy, so 0 slips through.
+reserved_0_under_20_pollers = configured(
+    "reserved_concurrency=0,maximum_concurrency=20",
+    consumer("orders", "fulfillment", reserved_concurrency=0, maximum_concurrency=20),
+)
+idempotency_table_overridden = configured(
+    "environment.IDEMPOTENCY_TABLE",
+    consumer("orders", "processor", environment={"IDEMPOTENCY_TABLE": "orders-dedupe"}),
+)
+reconcile_every_30_seconds = configured(
+    "rate(30 seconds)",
+    lambda domains: domains["inventory"]["schedules"]["nightly-reconcile"].update(
+        expression="rate(30 seconds)"
+    ),
+)
 
 
 # --- mistakes the typed config refuses: an edited resource ----------------------------------
 
 
 def edited(stack: str, type_: str, name: str, change: Callable[[Any], None]):
-    """A variant factory: evaluate `stack`, then apply `change` to one registered resource."""
+    """A variant: evaluate `stack`, then apply `change` to one registered resource (None: remove
+    the resource, as if the program no longer declared it)."""
 
     def variant(evaluate):
         inventory = evaluate(stack)
@@ -92,120 +106,211 @@ def document(key: str, edit: Callable[[dict], None]) -> Callable[[Any], None]:
 
 
 def schedule_target_without_retry(resource) -> None:
-    set_prop(resource, "target", {k: v for k, v in resource.inputs["target"].items() if k != "retryPolicy"})
+    set_prop(
+        resource,
+        "target",
+        {k: v for k, v in resource.inputs["target"].items() if k != "retryPolicy"},
+    )
 
-
-def wildcard_queue_resource(doc: dict) -> None:
-    next(s for s in doc["Statement"] if s["Sid"] == "ConsumeOwnQueue")["Resource"] = "*"
-
-
-def wildcard_table_actions(doc: dict) -> None:
-    next(s for s in doc["Statement"] if s["Sid"] == "OwnIdempotencyKeys")["Action"] = "dynamodb:*"
-
-
-def unconditional_sender(doc: dict) -> None:
-    del next(s for s in doc["Statement"] if s["Sid"] == "OnlyDeclaredSenders")["Condition"]
-
-
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
 
 BROKEN = [
-    ("consumer-queue-has-dlq",
-     edited("dev", QUEUE, "orders-processor-queue", prop("redrivePolicy", None)),
-     "queue dev-orders-processor feeds a function but has no redrive policy",
-     "Give it a dead-letter queue"),
-    ("dlq-depth-alarm",
-     edited("dev", ALARM, "orders-processor-dlq-depth", None),
-     "dead-letter queue dev-orders-processor-dlq has no depth alarm",
-     "alarm on AWS/SQS ApproximateNumberOfMessagesVisible for QueueName=dev-orders-processor-dlq"),
-    ("dlq-depth-alarm",
-     edited("prod", ALARM, "payments-audit-dlq-depth", prop("alarmActions", [])),
-     "dead-letter queue prod-payments-audit-dlq.fifo: its depth alarm",
-     "alarm_actions set to the alarm topic"),
-    ("visibility-timeout-covers-function",
-     edited("dev", QUEUE, "orders-processor-queue", prop("visibilityTimeoutSeconds", 60.0)),
-     "queue dev-orders-processor: visibilityTimeoutSeconds=60 < 6 x 30 s timeout of function "
-     "dev-orders-processor",
-     "Set queue.visibility_timeout_s >= 180"),
-    ("max-receive-count", receive_count_2,
-     "queue dev-orders-processor: maxReceiveCount=2",
-     "Set queue.max_receive_count >= 5"),
-    ("sqs-mapping-reports-batch-item-failures",
-     edited("dev", MAPPING, "orders-processor-mapping", prop("functionResponseTypes", None)),
-     "event source mapping orders-processor-mapping: without",
-     "Add it"),
-    ("fifo-mapping-limits",
-     edited("dev", MAPPING, "payments-audit-mapping", prop("maximumBatchingWindowInSeconds", 5.0)),
-     "maximumBatchingWindowInSeconds=5: FIFO sources take no batching window",
-     "Remove maximum_batching_window_in_seconds"),
-    ("fifo-mapping-limits",
-     edited("dev", MAPPING, "payments-audit-mapping", prop("batchSize", 20.0)),
-     "batchSize=20: FIFO allows at most 10",
-     "Set batch_size <= 10"),
-    ("mapping-concurrency-within-reserved", reserved_concurrency_0_under_20_pollers,
-     "may run 20 pollers but function dev-orders-fulfillment has reserved concurrency 0",
-     "Set maximum_concurrency <= 0 or raise reserved_concurrency"),
-    ("consumer-has-idempotency-store", idempotency_table_overridden,
-     "IDEMPOTENCY_TABLE='orders-dedupe' names no DynamoDB table of this stack",
-     "Point it at the idempotency table"),
-    ("consumer-has-idempotency-store",
-     edited("prod", ROLE_POLICY, "payments-audit-role-policy",
-            document("policy", without_statement("OwnIdempotencyKeys"))),
-     "function prod-payments-audit cannot write its idempotency store",
-     "dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem"),
-    ("event-target-retry-and-dlq",
-     edited("dev", "aws:cloudwatch/eventTarget:EventTarget", "orders-routing-target-processor",
-            prop("deadLetterConfig", None)),
-     "event target orders-routing-target-processor (rule dev-orders-processor) has no dead-letter",
-     "Set dead_letter_config.arn"),
-    ("event-target-retry-and-dlq",
-     edited("dev", "aws:scheduler/schedule:Schedule", "inventory-routing-schedule-nightly-reconcile",
-            schedule_target_without_retry),
-     "schedule inventory-routing-schedule-nightly-reconcile has no retry policy",
-     "set retry_policy"),
-    ("no-fast-polling-schedule", reconcile_every_30_seconds,
-     "fires every 30 s (rate(30 seconds))",
-     "Publish an event when the state changes instead"),
-    ("encryption-at-rest",
-     edited("dev", QUEUE, "orders-processor-queue", prop("sqsManagedSseEnabled", None)),
-     "Queue dev-orders-processor is not explicitly encrypted at rest",
-     "set sqs_managed_sse_enabled=True or kms_master_key_id"),
-    ("encryption-at-rest",
-     edited("dev", "aws:sns/topic:Topic", "alarms-topic", prop("kmsMasterKeyId", None)),
-     "Topic dev-alarms is not explicitly encrypted at rest",
-     "set kms_master_key_id"),
-    ("encryption-at-rest",
-     edited("dev", "aws:dynamodb/table:Table", "storage-idempotency", prop("serverSideEncryption", None)),
-     "Table dev-idempotency is not explicitly encrypted at rest",
-     "set server_side_encryption enabled=True"),
-    ("encryption-at-rest",
-     edited("dev", "aws:s3/bucketServerSideEncryptionConfiguration:"
-            "BucketServerSideEncryptionConfiguration", "storage-archive-encryption", None),
-     "Bucket storage-archive is not explicitly encrypted at rest",
-     "add a BucketServerSideEncryptionConfiguration"),
-    ("bucket-blocks-public-access",
-     edited("prod", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-            "storage-archive-public-access", prop("restrictPublicBuckets", False)),
-     "bucket storage-archive does not block public access (restrictPublicBuckets not set)",
-     "add a BucketPublicAccessBlock with all four flags True"),
-    ("bucket-denies-insecure-transport",
-     edited("dev", "aws:s3/bucketPolicy:BucketPolicy", "storage-archive-policy",
-            document("policy", without_statement("DenyInsecureTransport"))),
-     "bucket storage-archive accepts plain-HTTP requests",
-     'Condition Bool aws:SecureTransport "false"'),
-    ("resource-policy-scoped-by-source-arn",
-     edited("dev", QUEUE_POLICY, "orders-processor-queue-policy", document("policy", unconditional_sender)),
-     "orders-processor-queue-policy: statement OnlyDeclaredSenders allows",
-     "Add Condition ArnEquals aws:SourceArn"),
-    ("no-wildcard-data-plane-grants",
-     edited("dev", ROLE_POLICY, "orders-processor-role-policy", document("policy", wildcard_queue_resource)),
-     "statement ConsumeOwnQueue grants resource * for sqs:ReceiveMessage",
-     "Name the exact actions"),
-    ("no-wildcard-data-plane-grants",
-     edited("dev", ROLE_POLICY, "orders-processor-role-policy", document("policy", wildcard_table_actions)),
-     "statement OwnIdempotencyKeys grants action dynamodb:*",
-     "Name the exact actions"),
+    (
+        "consumer-queue-has-dlq",
+        edited("dev", QUEUE, "orders-processor-queue", prop("redrivePolicy", None)),
+        "queue dev-orders-processor feeds a function but has no redrive policy",
+        "Give it a dead-letter queue",
+    ),
+    (
+        "dlq-depth-alarm",
+        edited("dev", ALARM, "orders-processor-dlq-depth", None),
+        "dead-letter queue dev-orders-processor-dlq has no depth alarm",
+        "alarm on AWS/SQS ApproximateNumberOfMessagesVisible for "
+        "QueueName=dev-orders-processor-dlq",
+    ),
+    (
+        "dlq-depth-alarm",
+        edited("prod", ALARM, "payments-audit-dlq-depth", prop("alarmActions", [])),
+        "dead-letter queue prod-payments-audit-dlq.fifo: its depth alarm",
+        "alarm_actions set to the alarm topic",
+    ),
+    (
+        "visibility-timeout-covers-function",
+        edited("dev", QUEUE, "orders-processor-queue", prop("visibilityTimeoutSeconds", 60.0)),
+        "queue dev-orders-processor: visibilityTimeoutSeconds=60 < 6 x 30 s timeout of function "
+        "dev-orders-processor",
+        "Set queue.visibility_timeout_s >= 180",
+    ),
+    (
+        "max-receive-count",
+        receive_count_2,
+        "queue dev-orders-processor: maxReceiveCount=2",
+        "Set queue.max_receive_count >= 5",
+    ),
+    (
+        "sqs-mapping-reports-batch-item-failures",
+        edited("dev", MAPPING, "orders-processor-mapping", prop("functionResponseTypes", None)),
+        "event source mapping orders-processor-mapping: without",
+        "Add it",
+    ),
+    (
+        "fifo-mapping-limits",
+        edited(
+            "dev", MAPPING, "payments-audit-mapping", prop("maximumBatchingWindowInSeconds", 5.0)
+        ),
+        "maximumBatchingWindowInSeconds=5: FIFO sources take no batching window",
+        "Remove maximum_batching_window_in_seconds",
+    ),
+    (
+        "fifo-mapping-limits",
+        edited("dev", MAPPING, "payments-audit-mapping", prop("batchSize", 20.0)),
+        "batchSize=20: FIFO allows at most 10",
+        "Set batch_size <= 10",
+    ),
+    (
+        "mapping-concurrency-within-reserved",
+        reserved_0_under_20_pollers,
+        "may run 20 pollers but function dev-orders-fulfillment has reserved concurrency 0",
+        "Set maximum_concurrency <= 0 or raise reserved_concurrency",
+    ),
+    (
+        "consumer-has-idempotency-store",
+        idempotency_table_overridden,
+        "IDEMPOTENCY_TABLE='orders-dedupe' names no DynamoDB table of this stack",
+        "Point it at the idempotency table",
+    ),
+    (
+        "consumer-has-idempotency-store",
+        edited(
+            "prod",
+            ROLE_POLICY,
+            "payments-audit-role-policy",
+            document("policy", without_statement("OwnIdempotencyKeys")),
+        ),
+        "function prod-payments-audit cannot write its idempotency store",
+        "dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem",
+    ),
+    (
+        "event-target-retry-and-dlq",
+        edited(
+            "dev",
+            "aws:cloudwatch/eventTarget:EventTarget",
+            "orders-routing-target-processor",
+            prop("deadLetterConfig", None),
+        ),
+        "event target orders-routing-target-processor (rule dev-orders-processor) has no "
+        "dead-letter queue",
+        "Set dead_letter_config.arn",
+    ),
+    (
+        "event-target-retry-and-dlq",
+        edited(
+            "dev",
+            "aws:scheduler/schedule:Schedule",
+            "inventory-routing-schedule-nightly-reconcile",
+            schedule_target_without_retry,
+        ),
+        "schedule inventory-routing-schedule-nightly-reconcile has no retry policy",
+        "set retry_policy",
+    ),
+    (
+        "no-fast-polling-schedule",
+        reconcile_every_30_seconds,
+        "fires every 30 s (rate(30 seconds))",
+        "Publish an event when the state changes instead",
+    ),
+    (
+        "encryption-at-rest",
+        edited("dev", QUEUE, "orders-processor-queue", prop("sqsManagedSseEnabled", None)),
+        "Queue dev-orders-processor is not explicitly encrypted at rest",
+        "set sqs_managed_sse_enabled=True or kms_master_key_id",
+    ),
+    (
+        "encryption-at-rest",
+        edited("dev", "aws:sns/topic:Topic", "alarms-topic", prop("kmsMasterKeyId", None)),
+        "Topic dev-alarms is not explicitly encrypted at rest",
+        "set kms_master_key_id",
+    ),
+    (
+        "encryption-at-rest",
+        edited(
+            "dev",
+            "aws:dynamodb/table:Table",
+            "storage-idempotency",
+            prop("serverSideEncryption", None),
+        ),
+        "Table dev-idempotency is not explicitly encrypted at rest",
+        "set server_side_encryption enabled=True",
+    ),
+    (
+        "encryption-at-rest",
+        edited(
+            "dev",
+            "aws:s3/bucketServerSideEncryptionConfiguration:"
+            "BucketServerSideEncryptionConfiguration",
+            "storage-archive-encryption",
+            None,
+        ),
+        "Bucket storage-archive is not explicitly encrypted at rest",
+        "add a BucketServerSideEncryptionConfiguration",
+    ),
+    (
+        "bucket-blocks-public-access",
+        edited(
+            "prod",
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "storage-archive-public-access",
+            prop("restrictPublicBuckets", False),
+        ),
+        "bucket storage-archive does not block public access (restrictPublicBuckets not set)",
+        "add a BucketPublicAccessBlock with all four flags True",
+    ),
+    (
+        "bucket-denies-insecure-transport",
+        edited(
+            "dev",
+            "aws:s3/bucketPolicy:BucketPolicy",
+            "storage-archive-policy",
+            document("policy", without_statement("DenyInsecureTransport")),
+        ),
+        "bucket storage-archive accepts plain-HTTP requests",
+        'Condition Bool aws:SecureTransport "false"',
+    ),
+    (
+        "resource-policy-scoped-by-source-arn",
+        edited(
+            "dev",
+            QUEUE_POLICY,
+            "orders-processor-queue-policy",
+            document("policy", in_statement("OnlyDeclaredSenders", lambda s: s.pop("Condition"))),
+        ),
+        "orders-processor-queue-policy: statement OnlyDeclaredSenders allows",
+        "Add Condition ArnEquals aws:SourceArn",
+    ),
+    (
+        "no-wildcard-data-plane-grants",
+        edited(
+            "dev",
+            ROLE_POLICY,
+            "orders-processor-role-policy",
+            document("policy", in_statement("ConsumeOwnQueue", lambda s: s.update(Resource="*"))),
+        ),
+        "statement ConsumeOwnQueue grants resource * for sqs:ReceiveMessage",
+        "Name the exact actions",
+    ),
+    (
+        "no-wildcard-data-plane-grants",
+        edited(
+            "dev",
+            ROLE_POLICY,
+            "orders-processor-role-policy",
+            document(
+                "policy",
+                in_statement("OwnIdempotencyKeys", lambda s: s.update(Action="dynamodb:*")),
+            ),
+        ),
+        "statement OwnIdempotencyKeys grants action dynamodb:*",
+        "Name the exact actions",
+    ),
 ]
 
 
@@ -226,7 +331,9 @@ def test_every_policy_has_a_broken_variant():
 
 def test_polling_floor_is_configurable(evaluate):
     inventory = evaluate("dev")
-    schedule = pick(inventory, "aws:scheduler/schedule:Schedule", "inventory-routing-schedule-nightly-reconcile")
+    schedule = pick(
+        inventory, "aws:scheduler/schedule:Schedule", "inventory-routing-schedule-nightly-reconcile"
+    )
     set_prop(schedule, "scheduleExpression", "rate(1 minute)")
     assert run_policy("no-fast-polling-schedule", inventory) == []
     (violation,) = run_policy("no-fast-polling-schedule", inventory, config={"min_interval_s": 300})

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from parliament import analyze_policy_string, enhance_finding
-
 from eda_guardrails.iam import policy_documents
-from offline.program import ACCOUNT, fake_state, run
+from parliament import analyze_policy_string, enhance_finding
 from policy_harness import SHIPPED_STACKS
+
+from offline.program import ACCOUNT, fake_state, run
 
 # (resource type, document property, parliament issue, detail fragment or "" for any)
 IGNORED = {
@@ -48,7 +48,11 @@ def lint(document: dict) -> list:
 def ignore_rule(type_: str, key: str, finding) -> tuple | None:
     """The IGNORED entry that covers `finding`, if any."""
     return next(
-        (r for r in IGNORED if (type_, key, finding.issue) == r[:3] and r[3] in str(finding.detail)),
+        (
+            r
+            for r in IGNORED
+            if (type_, key, finding.issue) == r[:3] and r[3] in str(finding.detail)
+        ),
         None,
     )
 
@@ -61,7 +65,9 @@ def documents(build_dir):
     found = []
     for stack in SHIPPED_STACKS:
         for r in run(stack, state=realistic_state("us-east-1")).resources:
-            found += [(stack, r.type, r.name, key, doc) for key, doc in policy_documents(r.type, r.inputs)]
+            found += [
+                (stack, r.type, r.name, key, doc) for key, doc in policy_documents(r.type, r.inputs)
+            ]
     patch.undo()
     return found
 
@@ -99,7 +105,10 @@ def test_every_ignore_rule_is_still_needed(documents):
     [
         ({"Action": "sqs:ReceiveMessage", "Resource": "*"}, "RESOURCE_STAR"),
         ({"Action": "s3:GetObject", "Resource": "arn:aws:s3:::archive"}, "RESOURCE_MISMATCH"),
-        ({"Action": "sqs:ReceiveMessages", "Resource": "arn:aws:sqs:us-east-1:1:q"}, "UNKNOWN_ACTION"),
+        (
+            {"Action": "sqs:ReceiveMessages", "Resource": "arn:aws:sqs:us-east-1:1:q"},
+            "UNKNOWN_ACTION",
+        ),
     ],
 )
 def test_the_linter_can_fail(statement, issue):

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pulumi_policy
 import yaml
+from eda_guardrails import POLICIES
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.version import VERSION
-
-from eda_guardrails import POLICIES
 
 PACK = Path(__file__).resolve().parents[2] / "policy"
 # The issue marks these two advisory; every other guardrail blocks the deployment.
@@ -34,7 +33,9 @@ def test_policy_names_are_unique():
 def test_enforcement_levels_follow_the_issue():
     levels = {p.name: p.enforcement_level for p in POLICIES}
     assert {n for n, level in levels.items() if level == EnforcementLevel.ADVISORY} == ADVISORY
-    assert all(level == EnforcementLevel.MANDATORY for n, level in levels.items() if n not in ADVISORY)
+    assert all(
+        level == EnforcementLevel.MANDATORY for n, level in levels.items() if n not in ADVISORY
+    )
 
 
 def test_pack_manifest_names_a_python_runtime():

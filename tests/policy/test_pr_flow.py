@@ -24,8 +24,14 @@ def workflow(name: str) -> dict:
 def check_schema(*paths: Path) -> subprocess.CompletedProcess:
     """check-jsonschema with its vendored GitHub workflow schema (no network)."""
     return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-         *map(str, paths)],
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, paths),
+        ],
         capture_output=True,
         text=True,
     )
@@ -39,7 +45,9 @@ def test_workflows_validate_against_the_github_schema():
 
 def test_schema_check_can_fail(tmp_path):
     broken = tmp_path / "broken.yml"
-    broken.write_text("on: push\njobs:\n  build:\n    steps:\n      - run: make test\n")  # no runs-on
+    broken.write_text(
+        "on: push\njobs:\n  build:\n    steps:\n      - run: make test\n"
+    )  # no runs-on
     assert check_schema(broken).returncode != 0
 
 
@@ -55,13 +63,18 @@ def test_cloud_credentials_come_from_oidc_only():
     assert "PULUMI_ACCESS_TOKEN" not in text
     stack_steps = workflow("pulumi-stack.yml")["jobs"]["pulumi"]["steps"]
     assert any("role-to-assume" in s.get("with", {}) for s in stack_steps)
-    for caller, job in [("pull-request.yml", "preview"), ("deploy.yml", "dev"), ("deploy.yml", "prod")]:
+    for caller, job in [
+        ("pull-request.yml", "preview"),
+        ("deploy.yml", "dev"),
+        ("deploy.yml", "prod"),
+    ]:
         assert workflow(caller)["jobs"][job]["permissions"]["id-token"] == "write"
 
 
 def test_previews_run_the_policy_pack_and_comment():
     preview = next(
-        s for s in workflow("pulumi-stack.yml")["jobs"]["pulumi"]["steps"]
+        s
+        for s in workflow("pulumi-stack.yml")["jobs"]["pulumi"]["steps"]
         if s.get("uses", "").startswith("pulumi/actions@")
     )
     assert preview["with"]["policyPacks"] == "policy"
@@ -80,10 +93,15 @@ def test_cost_comment_is_sticky():
 def test_deployments_never_overlap_and_prod_waits_for_approval():
     jobs = workflow("deploy.yml")["jobs"]
     for stack in ("dev", "prod"):
-        assert jobs[stack]["concurrency"] == {"group": f"deploy-{stack}", "cancel-in-progress": False}
+        assert jobs[stack]["concurrency"] == {
+            "group": f"deploy-{stack}",
+            "cancel-in-progress": False,
+        }
         assert jobs[stack]["with"] == {"command": "up", "stack": stack, "environment": stack}
     assert jobs["prod"]["needs"] == "dev"
-    assert workflow("pulumi-stack.yml")["jobs"]["pulumi"]["environment"] == "${{ inputs.environment }}"
+    assert (
+        workflow("pulumi-stack.yml")["jobs"]["pulumi"]["environment"] == "${{ inputs.environment }}"
+    )
 
 
 COST_CLI = importlib.util.find_spec("costmodel.__main__") is not None
@@ -97,13 +115,25 @@ def test_cost_comment_renders_for_a_real_diff(tmp_path, build_dir, monkeypatch):
         estimates[stack] = tmp_path / f"{stack}.json"
         estimate = subprocess.run(
             [sys.executable, "-m", "costmodel", "estimate", "--stack", stack, "--format", "json"],
-            cwd=REPO, capture_output=True, text=True, check=True,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         estimates[stack].write_text(estimate.stdout)
     comment = subprocess.run(
-        [sys.executable, str(COMMENT_SCRIPT), "--stack", "dev → prod",
-         str(estimates["dev"]), str(estimates["prod"])],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            str(COMMENT_SCRIPT),
+            "--stack",
+            "dev → prod",
+            str(estimates["dev"]),
+            str(estimates["prod"]),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert comment.startswith("## Monthly cost change")
     assert "### dev → prod" in comment

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
-
 from policy_harness import BY_NAME, SHIPPED_STACKS, run_all, run_policy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 # components/domain.py grants the platform key only to consumers with a KMS queue or an SNS
 # notification topic, but the idempotency table is always under that key: DynamoDB checks the
