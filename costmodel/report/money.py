@@ -19,8 +19,10 @@ def usd(amount: float) -> str:
 
 
 def usd_rate(price: float) -> str:
-    """A unit price at full precision (Lambda's GB-second is $0.0000133334)."""
-    return f"${price:,.10g}" if price < 1000 else f"${price:,.2f}"
+    """A unit price at full precision (Lambda's GB-second is $0.0000133334), at least to the cent."""
+    if price >= 1000 or round(price, 2) == price:
+        return f"${price:,.2f}"
+    return f"${price:.10f}".rstrip("0")
 
 
 def usd_change(change: float) -> str:
@@ -53,3 +55,11 @@ def quantity(value: float) -> str:
 
 def share(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "–"
+
+
+def compact(count: float) -> str:
+    """A count for prose: `11.7M`, `2.5B`, `950k`, `30`."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(count) >= size:
+            return f"{count / size:.3g}{suffix}"
+    return f"{count:.3g}"

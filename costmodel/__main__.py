@@ -1,0 +1,188 @@
+"""`python -m costmodel`: price a stack, compare two estimates, show or refresh the prices.
+
+    python -m costmodel estimate --stack prod [--format table|md|html|csv|json] [--out FILE]
+    python -m costmodel diff BASE HEAD [--format md|table|json] [--fail-above USD] [--fail-above-percent P]
+    python -m costmodel prices show [--preset P] [--region R]
+    python -m costmodel prices refresh --region R [--out PATH]
+
+Exit codes: 0 done; 1 the diff's increase is above a --fail-above limit; 2 bad input (the
+message names what is wrong and what is allowed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from costmodel.catalogue import PRICES_DIR, CatalogueError, load_catalogue
+from costmodel.diff import Threshold, diff
+from costmodel.estimate import Estimate, load_model
+from costmodel.refresh import PRESET as REFRESHED_PRESET
+from costmodel.refresh import RefreshError
+from costmodel.report import document, terminal
+from costmodel.report.html_page import estimate_html
+from costmodel.report.markdown import diff_markdown, estimate_markdown
+from costmodel.report.sections import gather
+from costmodel.resources import SourceError
+from settings.load import ConfigError
+
+EXIT_OK, EXIT_OVER_LIMIT, EXIT_BAD_INPUT = 0, 1, 2
+BAD_INPUT = (ConfigError, SourceError, CatalogueError, document.EstimateFileError, RefreshError)
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line instead of argparse's usage block
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except BAD_INPUT as exc:
+        print(f"costmodel: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def parser() -> Parser:
+    root = Parser(prog="python -m costmodel", description="Monthly AWS cost of the platform's stacks.")
+    commands = root.add_subparsers(required=True, metavar="{estimate,diff,prices}")
+
+    estimate = commands.add_parser("estimate", help="price one stack")
+    estimate.add_argument("--stack", required=True, help="Pulumi stack name (Pulumi.<stack>.yaml)")
+    estimate.add_argument("--format", choices=("table", "md", "html", "csv", "json"), default="table")
+    estimate.add_argument("--out", type=Path, help="write to FILE instead of standard output")
+    estimate.add_argument("--preset", help="price preset (default: the stack's assumptions.price_preset)")
+    estimate.add_argument("--free-tier", action="store_true", default=None, help="deduct monthly free tiers")
+    estimate.add_argument("--preview-json", type=Path, metavar="FILE", help="price a `pulumi preview --json` file instead of the offline program run")
+    estimate.add_argument("--no-sweep", action="store_true", help="html: leave out cost against volume and capacity headroom")
+    estimate.set_defaults(run=run_estimate)
+
+    compare = commands.add_parser("diff", help="monthly cost change from BASE to HEAD")
+    compare.add_argument("base", metavar="BASE", help="stack name, or an estimate JSON file (*.json or a path)")
+    compare.add_argument("head", metavar="HEAD", help="stack name, or an estimate JSON file")
+    compare.add_argument("--format", choices=("md", "table", "json"), default="md")
+    compare.add_argument("--out", type=Path, help="write to FILE instead of standard output")
+    compare.add_argument("--fail-above", type=_usd_limit, metavar="USD", help="exit 1 if the monthly increase is above USD")
+    compare.add_argument("--fail-above-percent", type=_percent_limit, metavar="P", help="exit 1 if the monthly increase is above P percent")
+    compare.set_defaults(run=run_diff)
+
+    prices = commands.add_parser("prices", help="the price catalogue").add_subparsers(required=True, metavar="{show,refresh}")
+    show = prices.add_parser("show", help="list a preset's prices with verify flags, sources and dates")
+    show.add_argument("--preset", default="aws-current")
+    show.add_argument("--region", default="us-east-1")
+    show.set_defaults(run=run_prices_show)
+    refresh = prices.add_parser("refresh", help=f"rebuild the {REFRESHED_PRESET} prices of a region from the AWS Price List API (needs AWS credentials)")
+    refresh.add_argument("--region", required=True)
+    refresh.add_argument("--out", type=Path, help=f"file to write (default: costmodel/prices/{REFRESHED_PRESET}/<region>.yaml)")
+    refresh.set_defaults(run=run_prices_refresh)
+    return root
+
+
+def run_estimate(args) -> int:
+    model = load_model(args.stack, preset=args.preset, free_tier=args.free_tier, preview=args.preview_json)
+    estimate = model.estimate()
+    renderers: dict[str, Callable[[], str | list]] = {
+        "table": lambda: terminal.estimate_view(estimate),
+        "md": lambda: estimate_markdown(estimate, levers=gather(model, sweep=False, seed_check=False).levers),
+        "html": lambda: estimate_html(estimate, gather(model, sweep=not args.no_sweep)),
+        "csv": lambda: document.to_csv(estimate),
+        "json": lambda: document.to_json(estimate),
+    }
+    _emit(renderers[args.format](), args.out)
+    return EXIT_OK
+
+
+def run_diff(args) -> int:
+    change = diff(_estimate_of(args.base), _estimate_of(args.head))
+    renderers: dict[str, Callable[[], str | list]] = {
+        "md": lambda: diff_markdown(change),
+        "table": lambda: terminal.diff_view(change),
+        "json": lambda: document.diff_to_json(change),
+    }
+    _emit(renderers[args.format](), args.out)
+    reasons = change.tripped(Threshold(usd=args.fail_above, percent=args.fail_above_percent))
+    for reason in reasons:
+        print(f"costmodel: cost check failed: {reason}", file=sys.stderr)
+    return EXIT_OVER_LIMIT if reasons else EXIT_OK
+
+
+def run_prices_show(args) -> int:
+    _emit(terminal.prices_view(load_catalogue(args.preset, args.region)), None)
+    return EXIT_OK
+
+
+def run_prices_refresh(args) -> int:
+    # Imported here: botocore is only needed by the one command that talks to AWS.
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from costmodel import refresh
+
+    out = args.out or PRICES_DIR / REFRESHED_PRESET / f"{args.region}.yaml"
+    print(
+        "prices refresh queries the AWS Price List API (pricing:GetProducts, us-east-1): it needs "
+        "AWS credentials and network access. Without them the shipped catalogue stays in use.",
+        file=sys.stderr,
+    )
+    try:
+        report = refresh.refresh(args.region, out)
+    except (BotoCoreError, ClientError) as exc:
+        raise RefreshError(
+            f"the AWS Price List API could not be queried ({exc}); configure AWS credentials allowed "
+            "pricing:GetProducts (e.g. AWS_PROFILE) and retry; the shipped prices are unchanged"
+        ) from None
+    lines = [f"wrote {report.path}: {len(report.refreshed)} prices refreshed, {len(report.changed)} changed, {len(report.kept)} kept"]
+    lines += [f"  changed {item}: {old:g} -> {new:g}" for item, (old, new) in sorted(report.changed.items())]
+    lines += [f"  kept {item}: {why}" for item, why in sorted(report.kept.items())]
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _estimate_of(spec: str) -> Estimate:
+    """A diff side: an estimate JSON file when `spec` looks like a path, else a stack to price."""
+    if spec.endswith(".json") or "/" in spec or Path(spec).is_file():
+        return document.read_estimate(Path(spec))
+    return load_model(spec).estimate()
+
+
+def _emit(output: str | list, out: Path | None) -> None:
+    """Text as is; a rich view in colour on a terminal, as plain text in a file."""
+    if isinstance(output, list):
+        if out is None:
+            console = Console()
+            for renderable in output:
+                console.print(renderable)
+            return
+        output = terminal.to_text(output)
+    if out is None:
+        sys.stdout.write(output)
+    else:
+        out.write_text(output)
+        print(f"wrote {out}", file=sys.stderr)
+
+
+def _usd_limit(text: str) -> float:
+    return _limit(text.strip().removeprefix("$"), "--fail-above takes a monthly increase in USD, e.g. 25 or 25.50")
+
+
+def _percent_limit(text: str) -> float:
+    return _limit(text.strip().removesuffix("%"), "--fail-above-percent takes a percentage, e.g. 10 or 10%")
+
+
+def _limit(text: str, allowed: str) -> float:
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative number: {allowed}")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

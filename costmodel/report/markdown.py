@@ -1,0 +1,136 @@
+"""Markdown for a PR comment: an estimate, or the change a PR brings (Infracost's layout).
+
+GitHub renders HTML inside Markdown tables, so every cell is escaped (`<`, `&`, `|`); long
+tables sit in `<details>` so the comment opens on the totals.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from costmodel.diff import UNCHANGED, Diff
+from costmodel.estimate import Estimate
+from costmodel.report.money import compact, percent_change, quantity, share, usd, usd_change, usd_rate
+from costmodel.report.tables import VERIFY_MARK, assumption_lines, breakdown, price_basis, verify_note
+
+TOP_LEVERS = 5
+
+
+def estimate_markdown(estimate: Estimate, levers: Sequence | None = None) -> str:
+    total = estimate.total
+    note = _footnote_label("prices", estimate.stack)
+    parts = [
+        f"## Cost estimate: {cell(estimate.stack)}",
+        f"**Monthly cost: {usd(total)}** for {compact(estimate.monthly_events)} events a month "
+        f"in {cell(estimate.region)}[^{note}]",
+        _breakdown_section(estimate, "service", "Service"),
+        _breakdown_section(estimate, "domain", "Domain"),
+    ]
+    if levers:
+        parts.append(_levers_section(levers))
+    parts.append(_line_items(estimate))
+    if estimate.warnings:
+        parts.append("**Not priced**\n\n" + "\n".join(f"- {cell(w)}" for w in estimate.warnings))
+    parts.append(_footnote(note, [estimate]))
+    return "\n\n".join(parts) + "\n"
+
+
+def diff_markdown(diff: Diff) -> str:
+    base, head = diff.base, diff.head
+    sides = (base.stack, head.stack) if base.stack != head.stack else ("base", "head")
+    # No heading: the comment script puts each stack's diff under its own.
+    note = _footnote_label("cost", base.stack, head.stack)
+    parts = [f"**{diff.headline()}**[^{note}]"]
+
+    services = diff.services[diff.services["change"].abs() > UNCHANGED]
+    if services.empty:
+        parts.append("No service changes in cost.")
+    else:
+        rows = [[cell(r.service), usd(r.before), usd(r.after), usd_change(r.change)] for r in services.itertuples()]
+        rows.append(["**Total**", f"**{usd(diff.total_before)}**", f"**{usd(diff.total_after)}**", f"**{usd_change(diff.change)}**"])
+        parts.append(table(["Service", sides[0], sides[1], "Change"], "lrrr", rows))
+
+    resources = diff.resources[diff.resources["status"] != "unchanged"]
+    if not resources.empty:
+        counts = resources["status"].value_counts()
+        summary = ", ".join(f"{counts[s]} {s}" for s in ("changed", "new", "removed") if s in counts)
+        rows = [
+            [cell(r.resource), cell(r.service), r.status, usd(r.before), usd(r.after), usd_change(r.change)]
+            for r in resources.itertuples()
+        ]
+        parts.append(
+            _details(f"Resources ({summary})", table(["Resource", "Service", "Status", sides[0], sides[1], "Change"], "lllrrr", rows))
+        )
+    parts.append(_footnote(note, [base, head], labels=sides))
+    return "\n\n".join(parts) + "\n"
+
+
+def table(headers: Sequence[str], align: str, rows: Iterable[Sequence[str]]) -> str:
+    """A GitHub table; `align` has one letter (l or r) per column. Cells must already be escaped."""
+    marks = {"l": "---", "r": "---:"}
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(marks[a] for a in align) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def cell(text: object) -> str:
+    """Text made safe for a table cell: no HTML, no column breaks, no line breaks."""
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def _breakdown_section(estimate: Estimate, by: str, heading: str) -> str:
+    frame = breakdown(estimate, by)
+    total = estimate.total
+    rows = [
+        [cell(row[by]) + (f" {VERIFY_MARK}" if row["to_verify"] else ""), usd(row["monthly_cost"]), share(row["monthly_cost"], total), str(row["items"])]
+        for _, row in frame.iterrows()
+    ]
+    rows.append(["**Total**", f"**{usd(total)}**", "100%", str(len(estimate.items))])
+    return f"### By {by}\n\n" + table([heading, "Monthly cost", "Share", "Items"], "lrrr", rows)
+
+
+def _levers_section(levers: Sequence) -> str:
+    shown = list(levers)[:TOP_LEVERS]
+    rows = [
+        [cell(lv.name), cell(lv.description), usd_change(-lv.monthly_saving), f"{usd(lv.baseline_total)} → {usd(lv.variant_total)}"]
+        for lv in shown
+    ]
+    more = f"\n\n{len(levers) - len(shown)} more in the HTML report." if len(levers) > len(shown) else ""
+    return "### Levers\n\n" + table(["Lever", "What changes", "Monthly change", "Total (as is → with lever)"], "llrr", rows) + more
+
+
+def _line_items(estimate: Estimate) -> str:
+    rows = [
+        [
+            cell(i.service), cell(i.resource), cell(i.component), f"{quantity(i.quantity)} {cell(i.unit)}",
+            f"{usd_rate(i.unit_price)} {cell(i.price_unit)}" + (f" {VERIFY_MARK}" if i.verify else ""),
+            usd(i.monthly_cost), cell(i.formula),
+        ]
+        for i in estimate.items
+    ]
+    body = table(["Service", "Resource", "Component", "Quantity", "Unit price", "Monthly cost", "Formula"], "llllrrl", rows)
+    return _details(f"Line items ({len(rows)})", body)
+
+
+def _details(summary: str, body: str) -> str:
+    # Blank lines around the body: GitHub renders Markdown inside <details> only with them.
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+
+
+def _footnote_label(*words: str) -> str:
+    # Unique per stack: one PR comment holds a section per stack, and GitHub links a repeated
+    # footnote label to its first definition.
+    return "-".join(re.sub(r"[^A-Za-z0-9]+", "-", w) for w in words)
+
+
+def _footnote(name: str, estimates: Sequence[Estimate], labels: Sequence[str] | None = None) -> str:
+    lines = []
+    for index, estimate in enumerate(estimates):
+        prefix = f"{labels[index]} ({cell(estimate.stack)}): " if labels else ""
+        lines.append(f"{prefix}{cell(price_basis(estimate))}; assumptions: {cell(', '.join(assumption_lines(estimate)))}.")
+    notes = [n for n in (verify_note(estimates[-1]),) if n]
+    return f"[^{name}]: " + " ".join(lines + [cell(n) for n in notes])

@@ -1,0 +1,46 @@
+"""The optional report sections computed from the model, not from one estimate: cost against
+volume (sweep), capacity headroom, cost levers and the check against the seed's figures.
+
+They come from `costmodel.scale`, `costmodel.levers` and `costmodel.seedcheck`; this module only
+gathers their results so a format can show whichever are present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from costmodel.estimate import Model
+
+
+@dataclass
+class Sections:
+    sweep: pd.DataFrame | None = None  # volume, total, one column per service
+    headroom: pd.DataFrame | None = None  # volume, check, scope, needed, available, unit, utilisation
+    headroom_now: pd.DataFrame | None = None  # the same columns at the stack's own volume
+    first_limit: dict[str, Any] | None = None  # volume, check, scope of the first quota reached
+    levers: list[Any] | None = None  # costmodel.levers.Lever
+    seed_check: Any | None = None  # costmodel.seedcheck.SeedCheck
+
+
+def gather(model: Model, *, sweep: bool = True, levers: bool = True, seed_check: bool = True) -> Sections:
+    """Compute the requested sections (the sweep and headroom are the slow ones: `sweep=False`)."""
+    sections = Sections()
+    if sweep:
+        from costmodel import scale
+
+        sections.sweep = scale.sweep(model)
+        sections.headroom = scale.headroom(model)
+        sections.headroom_now = scale.headroom(model, volumes=[model.monthly_events])
+        sections.first_limit = scale.first_limit(sections.headroom)
+    if levers:
+        from costmodel.levers import levers as find_levers
+
+        sections.levers = sorted(find_levers(model), key=lambda lever: lever.monthly_saving, reverse=True)
+    if seed_check:
+        from costmodel.seedcheck import seed_check as check_seed
+
+        sections.seed_check = check_seed()
+    return sections
