@@ -26,6 +26,7 @@ from costmodel.refresh import PRESET as REFRESHED_PRESET
 from costmodel.refresh import RefreshError
 from costmodel.report import document, terminal
 from costmodel.report.html_page import estimate_html
+from costmodel.report.money import usd_rate
 from costmodel.report.markdown import diff_markdown, estimate_markdown
 from costmodel.report.sections import gather
 from costmodel.resources import SourceError
@@ -137,7 +138,9 @@ def run_prices_refresh(args) -> int:
             "pricing:GetProducts (e.g. AWS_PROFILE) and retry; the shipped prices are unchanged"
         ) from None
     lines = [f"wrote {report.path}: {len(report.refreshed)} prices refreshed, {len(report.changed)} changed, {len(report.kept)} kept"]
-    lines += [f"  changed {item}: {old:g} -> {new:g}" for item, (old, new) in sorted(report.changed.items())]
+    for item_id in sorted(report.changed):
+        old, new = report.refreshed[item_id]
+        lines.append(f"  changed {item_id}: {usd_rate(old.unit_price)} -> {usd_rate(new.unit_price)} {new.price_unit} (first tier)")
     lines += [f"  kept {item}: {why}" for item, why in sorted(report.kept.items())]
     print("\n".join(lines))
     return EXIT_OK

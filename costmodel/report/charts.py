@@ -20,6 +20,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 from costmodel.report.money import compact, usd  # noqa: E402
 
 _SVG_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "costmodel", "font.size": 9}
+MIN_DRAWN = 0.01  # USD a month: the floor of the cost-by-volume chart
 _LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1}  # legible over lines
 
 
@@ -43,15 +44,17 @@ def cost_by_volume(sweep: pd.DataFrame, current_volume: float, first_limit: dict
     """Log-log monthly cost against monthly events: the total, each service, the stack's own
     volume and the volume at which the first quota is reached."""
     with matplotlib.rc_context(_SVG_STYLE):
-        figure = Figure(figsize=(8, 4.8))
+        figure = Figure(figsize=(9.5, 4.8))
         axes = figure.add_subplot()
         services = [c for c in sweep.columns if c not in ("volume", "total")]
         for service in services:
-            if (sweep[service] > 0).any():  # a log axis cannot draw a line of zeros
+            # Services that stay under a cent would stretch the log axis down to nothing.
+            if sweep[service].max() >= MIN_DRAWN:
                 axes.plot(sweep["volume"], sweep[service], linewidth=1, label=service)
         axes.plot(sweep["volume"], sweep["total"], color="black", linewidth=2.2, label="total")
         axes.set_xscale("log")
         axes.set_yscale("log")
+        axes.set_ylim(bottom=MIN_DRAWN)
         axes.axvline(current_volume, color="grey", linestyle=":", linewidth=1)
         axes.annotate(f"this stack: {compact(current_volume)}", (current_volume, 0.02), xycoords=("data", "axes fraction"), rotation=90, ha="right", va="bottom", color="grey", bbox=_LABEL_BOX)
         if first_limit:
@@ -66,7 +69,7 @@ def cost_by_volume(sweep: pd.DataFrame, current_volume: float, first_limit: dict
         axes.set_xlabel("events a month")
         axes.set_ylabel("USD a month")
         axes.grid(True, which="major", linewidth=0.4, alpha=0.6)
-        axes.legend(fontsize=7, loc="upper left", frameon=False)
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
         figure.tight_layout()
         return _svg(figure)
 

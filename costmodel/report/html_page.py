@@ -50,7 +50,7 @@ def estimate_html(estimate: Estimate, sections: Sections | None = None) -> str:
         first_limit=sections.first_limit,
         headroom=None if sections.headroom is None else headroom_table(sections).to_dict("records"),
         levers=sections.levers,
-        seed=None if sections.seed_check is None else seed_table(sections.seed_check),
+        seed=sections.seed_check,
     )
 
 
@@ -62,8 +62,3 @@ def headroom_table(sections: Sections) -> pd.DataFrame:
     limit_at = over.groupby(["check", "scope"], as_index=False)["volume"].min().rename(columns={"volume": "limit_at"})
     table = now.merge(limit_at, on=["check", "scope"], how="left")
     return table.sort_values("utilisation", ascending=False, na_position="last", ignore_index=True)
-
-
-def seed_table(seed_check) -> dict:
-    """Placeholder until costmodel.seedcheck lands."""
-    raise NotImplementedError
