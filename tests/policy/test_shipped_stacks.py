@@ -11,8 +11,9 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 # caller's kms:Decrypt on it, so the other consumers' idempotency writes would be denied.
 KMS_GRANT_MISSING = pytest.mark.xfail(
     strict=True,
-    reason="components/domain.py:183 grants kms:Decrypt only when the queue uses KMS; the "
-    "idempotency table is encrypted with the platform key, so every consumer needs it",
+    reason="components/domain.py Domain._grants sets uses_key only for KMS queues and SNS "
+    "notifiers; the idempotency table is under the platform key, so every consumer needs "
+    "kms:Decrypt on it",
 )
 
 
