@@ -164,6 +164,7 @@ class Domain(pulumi.ComponentResource):
             "IDEMPOTENCY_KEY_PATH": consumer.idempotency_key,
             "IDEMPOTENCY_WINDOW_SECONDS": str(config.window_s(consumer)),
             "QUEUE_KIND": consumer.queue.kind,
+            "FIFO_SKIP_GROUP_ON_ERROR": str(consumer.queue.fifo_on_failure == "hold-group").lower(),
             "DOMAIN": domain_name,
             "EVENT_SOURCE": domain.source,
             "EVENT_BUS_NAME": self.routing.bus.name,

@@ -67,6 +67,11 @@ class QueueSettings(Strict):
     age_alarm_s: int = Field(
         default=900, ge=60, description="Alarm when the oldest message is older than this"
     )
+    fifo_on_failure: Literal["hold-group", "hold-batch"] = Field(
+        default="hold-group",
+        description="FIFO: a failed record holds back only its message group (other payments "
+        "proceed), or the whole rest of the batch",
+    )
 
 
 class InputTransformer(Strict):
