@@ -180,8 +180,15 @@ class Domain(pulumi.ComponentResource):
     def _grants(self, domain_name: str, consumer: Consumer) -> list[dict[str, Any]]:
         platform = self._platform
         needs = HANDLERS[consumer.handler].needs
-        grants: list[dict[str, Any]] = []
-        uses_key = consumer.queue.encryption == "kms"
+        # The shared table is under the platform key, and DynamoDB uses a customer key with the
+        # caller's KMS permissions: every consumer needs the key (so do KMS queues and topics).
+        grants: list[dict[str, Any]] = [
+            {
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": platform.key_arn,
+            }
+        ]
         if "event_bus" in needs:
             grants.append(
                 {"Effect": "Allow", "Action": "events:PutEvents", "Resource": self.routing.bus.arn}
@@ -201,7 +208,6 @@ class Domain(pulumi.ComponentResource):
             grants.append(
                 {"Effect": "Allow", "Action": "sns:Publish", "Resource": self.notifications.arn}
             )
-            uses_key = True
         if "ses" in needs and channel == "ses":
             sender = consumer.environment.get("NOTIFY_FROM", "")
             identity = sender.rpartition("@")[2]
@@ -214,14 +220,6 @@ class Domain(pulumi.ComponentResource):
                         platform.account_id,
                         f":identity/{identity}",
                     ),
-                }
-            )
-        if uses_key:
-            grants.append(
-                {
-                    "Effect": "Allow",
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                    "Resource": platform.key_arn,
                 }
             )
         return grants

@@ -89,6 +89,8 @@ def fake_state(region: str) -> State:
             outputs["arn"] = f"arn:aws:events:{region}:{ACCOUNT}:event-bus/{physical}"
         elif type_ == "aws:lambda/function:Function":
             outputs["arn"] = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{physical}"
+        elif type_ == "aws:cloudwatch/logGroup:LogGroup":
+            outputs["arn"] = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{physical}"
         elif type_ == "aws:cloudwatch/dashboard:Dashboard":
             outputs["dashboardName"] = inputs.get("dashboardName", name)
         return physical, {**inputs, **outputs}

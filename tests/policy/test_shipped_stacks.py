@@ -6,24 +6,8 @@ import pytest
 from policy_harness import BY_NAME, SHIPPED_STACKS, run_all, run_policy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-# components/domain.py grants the platform key only to consumers with a KMS queue or an SNS
-# notification topic, but the idempotency table is always under that key: DynamoDB checks the
-# caller's kms:Decrypt on it, so the other consumers' idempotency writes would be denied.
-KMS_GRANT_MISSING = pytest.mark.xfail(
-    strict=True,
-    reason="components/domain.py Domain._grants sets uses_key only for KMS queues and SNS "
-    "notifiers; the idempotency table is under the platform key, so every consumer needs "
-    "kms:Decrypt on it",
-)
-
-
 SHIPPED_CASES = [
-    pytest.param(
-        stack,
-        name,
-        marks=[KMS_GRANT_MISSING] if name == "consumer-has-idempotency-store" else [],
-        id=f"{stack}-{name}",
-    )
+    pytest.param(stack, name, id=f"{stack}-{name}")
     for stack in SHIPPED_STACKS
     for name in BY_NAME
 ]
