@@ -152,5 +152,11 @@ def _resources(components: pd.DataFrame) -> pd.DataFrame:
 
 
 def _by_largest_change(frame: pd.DataFrame) -> pd.DataFrame:
-    order = frame["change"].abs().sort_values(ascending=False, kind="stable").index
+    # Ties (and float noise below a nano-dollar) are ordered by name, so the same two estimates
+    # always list rows in the same order.
+    names = [c for c in ("service", "resource", "component") if c in frame.columns]
+    size = frame["change"].abs().round(9).rename("size")
+    order = pd.concat([size, frame[names]], axis=1).sort_values(
+        ["size", *names], ascending=[False] + [True] * len(names)
+    ).index
     return frame.loc[order].reset_index(drop=True)

@@ -15,7 +15,14 @@ from markupsafe import Markup
 from costmodel.estimate import Estimate
 from costmodel.report import charts, money
 from costmodel.report.sections import Sections
-from costmodel.report.tables import VERIFY_MARK, assumption_lines, breakdown, price_basis, verify_note
+from costmodel.report.tables import (
+    VERIFY_MARK,
+    assumption_lines,
+    breakdown,
+    line_items,
+    price_basis,
+    verify_note,
+)
 
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -38,6 +45,7 @@ def estimate_html(estimate: Estimate, sections: Sections | None = None) -> str:
         volume_chart = Markup(charts.cost_by_volume(sections.sweep, estimate.monthly_events, sections.first_limit))
     return _ENV.get_template("estimate.html").render(
         e=estimate,
+        items=line_items(estimate),
         total=estimate.total,
         basis=price_basis(estimate),
         assumptions=assumption_lines(estimate),

@@ -15,7 +15,14 @@ import pandas as pd
 from costmodel.diff import UNCHANGED, Diff
 from costmodel.estimate import Estimate
 from costmodel.report.money import compact, percent_change, quantity, share, usd, usd_change, usd_rate
-from costmodel.report.tables import VERIFY_MARK, assumption_lines, breakdown, price_basis, verify_note
+from costmodel.report.tables import (
+    VERIFY_MARK,
+    assumption_lines,
+    breakdown,
+    line_items,
+    price_basis,
+    verify_note,
+)
 
 TOP_LEVERS = 5
 
@@ -110,7 +117,7 @@ def _line_items(estimate: Estimate) -> str:
             f"{usd_rate(i.unit_price)} {cell(i.price_unit)}" + (f" {VERIFY_MARK}" if i.verify else ""),
             usd(i.monthly_cost), cell(i.formula),
         ]
-        for i in estimate.items
+        for i in line_items(estimate)
     ]
     body = table(["Service", "Resource", "Component", "Quantity", "Unit price", "Monthly cost", "Formula"], "llllrrl", rows)
     return _details(f"Line items ({len(rows)})", body)

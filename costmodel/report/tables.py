@@ -1,8 +1,8 @@
 """Tables and facts every format shows: one builder each, so the formats cannot disagree.
 
 `breakdown` is the per-service (or per-domain / per-resource) table behind the terminal,
-Markdown and HTML reports; `price_basis` and `assumption_lines` are the footnote a reader
-needs to judge the numbers.
+Markdown and HTML reports, and `line_items` the order they list items in; `price_basis` and
+`assumption_lines` are the footnote a reader needs to judge the numbers.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 
 from costmodel.catalogue import CatalogueError, load_catalogue
-from costmodel.estimate import Estimate
+from costmodel.estimate import Estimate, LineItem
 
 VERIFY_MARK = "†"  # next to a price the catalogue flags `verify` (its sources disagree)
 
@@ -38,6 +38,14 @@ def breakdown(estimate: Estimate, by: str) -> pd.DataFrame:
     table.insert(2, "share", table["monthly_cost"] / total if total else 0.0)
     table["to_verify"] = table["to_verify"].astype(int)
     return table
+
+
+def line_items(estimate: Estimate) -> list[LineItem]:
+    """The items in reading order: services as in `breakdown` (largest first), then by resource
+    and component. The estimate's own order follows the program's resource registration, which
+    Pulumi's mocks do not keep stable from run to run."""
+    rank = {service: n for n, service in enumerate(breakdown(estimate, "service")["service"])}
+    return sorted(estimate.items, key=lambda i: (rank[i.service], i.resource, i.component))
 
 
 def price_dates(estimate: Estimate) -> tuple[date, date] | None:

@@ -17,7 +17,14 @@ from costmodel.catalogue import Catalogue
 from costmodel.diff import UNCHANGED, Diff
 from costmodel.estimate import Estimate
 from costmodel.report.money import compact, quantity, share, usd, usd_change, usd_rate
-from costmodel.report.tables import VERIFY_MARK, assumption_lines, breakdown, price_basis, verify_note
+from costmodel.report.tables import (
+    VERIFY_MARK,
+    assumption_lines,
+    breakdown,
+    line_items,
+    price_basis,
+    verify_note,
+)
 
 WIDTH = 160  # for text written to a file, where there is no terminal to measure
 
@@ -40,7 +47,7 @@ def estimate_view(estimate: Estimate) -> list[RenderableType]:
     ):
         items.add_column(name, justify=justify, overflow="fold")
     previous = None
-    for item in estimate.items:
+    for item in line_items(estimate):
         if previous is not None and item.service != previous:
             items.add_section()
         previous = item.service
