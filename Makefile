@@ -42,11 +42,17 @@ layer: $(BIN)/.installed
 	    --target build/layer-$$arch/python -r handlers/requirements.txt || exit 1; \
 	done
 
-preview: layer
+# The policy pack runs in its own virtualenv, as PulumiPolicy.yaml declares.
+policy/venv/.installed: policy/requirements.txt
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/pip install --quiet -r policy/requirements.txt
+	touch $@
+
+preview: layer policy/venv/.installed
 	pulumi preview --stack $(STACK) --policy-pack policy
 
-up: layer
+up: layer policy/venv/.installed
 	pulumi up --stack $(STACK) --policy-pack policy
 
 clean:
-	rm -rf $(VENV) build reports
+	rm -rf $(VENV) policy/venv build reports

@@ -167,8 +167,8 @@ class Consumer(Strict):
                 f"({6 * self.timeout_s}); AWS guidance: at least {6 * self.timeout_s}"
             )
         if (
-            self.maximum_concurrency
-            and self.reserved_concurrency
+            self.maximum_concurrency is not None
+            and self.reserved_concurrency is not None
             and self.maximum_concurrency > self.reserved_concurrency
         ):
             raise ValueError(

@@ -19,6 +19,7 @@ from offline.program import stack_config
 DOMAINS = "eda-platform:domains"
 QUEUE = "aws:sqs/queue:Queue"
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+FUNCTION = "aws:lambda/function:Function"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
@@ -60,11 +61,6 @@ def consumer(domain: str, name: str, **settings: Any) -> Callable[[dict[str, Any
 
 receive_count_2 = configured(
     "max_receive_count=2", consumer("orders", "processor", queue={"max_receive_count": 2})
-)
-# The model compares the two only when reserved_concurrency is truthy, so 0 slips through.
-reserved_0_under_20_pollers = configured(
-    "reserved_concurrency=0,maximum_concurrency=20",
-    consumer("orders", "fulfillment", reserved_concurrency=0, maximum_concurrency=20),
 )
 idempotency_table_overridden = configured(
     "environment.IDEMPOTENCY_TABLE",
@@ -168,8 +164,10 @@ BROKEN = [
     ),
     (
         "mapping-concurrency-within-reserved",
-        reserved_0_under_20_pollers,
-        "may run 20 pollers but function dev-orders-fulfillment has reserved concurrency 0",
+        edited(
+            "prod", FUNCTION, "orders-fulfillment-function", prop("reservedConcurrentExecutions", 0.0)
+        ),
+        "may run 20 pollers but function prod-orders-fulfillment has reserved concurrency 0",
         "Set maximum_concurrency <= 0 or raise reserved_concurrency",
     ),
     (

@@ -67,6 +67,10 @@ CASES = {
         lambda v: consumer(v, "orders", "processor").update(maximum_concurrency=60),
         ["maximum_concurrency=60 exceeds reserved_concurrency=50", "allowed: <= reserved_concurrency"],
     ),
+    "max-concurrency-above-zero-reserved": (
+        lambda v: consumer(v, "orders", "processor").update(maximum_concurrency=20, reserved_concurrency=0),
+        ["maximum_concurrency=20 exceeds reserved_concurrency=0"],
+    ),
     "unknown-handler": (
         lambda v: consumer(v, "orders", "processor").update(handler="order_procesor"),
         ["consumers.processor.handler", "'order_procesor'", "allowed: analytics, audit_logger"],
