@@ -16,22 +16,11 @@ for path in (REPO, REPO / "policy"):
 
 
 @pytest.fixture(scope="session")
-def build_dir(tmp_path_factory) -> Path:
-    """The program packages a dependency layer per architecture; empty folders stand in for it."""
-    build = tmp_path_factory.mktemp("build")
-    for architecture in ("arm64", "x86_64"):
-        (build / f"layer-{architecture}").mkdir()
-    return build
-
-
-@pytest.fixture(scope="session")
-def evaluate(build_dir):
+def evaluate():
     """evaluate(stack, config=None) -> a fresh Inventory (cached per stack; callers may mutate)."""
     from offline.program import run
 
     cache = {}
-    patch = pytest.MonkeyPatch()
-    patch.setenv("EDA_BUILD_DIR", str(build_dir))
 
     def _evaluate(stack: str, config: dict[str, str] | None = None):
         if config is not None:
@@ -40,5 +29,4 @@ def evaluate(build_dir):
             cache[stack] = run(stack)
         return copy.deepcopy(cache[stack])
 
-    yield _evaluate
-    patch.undo()
+    return _evaluate

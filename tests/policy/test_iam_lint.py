@@ -44,17 +44,14 @@ def ignore_rule(type_: str, key: str, finding) -> tuple | None:
 
 
 @pytest.fixture(scope="module")
-def documents(build_dir):
+def documents():
     """(stack, resource type, resource name, property, document) for every generated document."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv("EDA_BUILD_DIR", str(build_dir))
     found = []
     for stack in SHIPPED_STACKS:
         for r in run(stack).resources:
             found += [
                 (stack, r.type, r.name, key, doc) for key, doc in policy_documents(r.type, r.inputs)
             ]
-    patch.undo()
     return found
 
 

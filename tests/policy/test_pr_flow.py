@@ -102,8 +102,7 @@ def test_deployments_never_overlap_and_prod_waits_for_approval():
     )
 
 
-def test_cost_comment_renders_for_a_real_diff(tmp_path, build_dir, monkeypatch):
-    monkeypatch.setenv("EDA_BUILD_DIR", str(build_dir))
+def test_cost_comment_renders_for_a_real_diff(tmp_path):
     estimates = {stack: tmp_path / f"{stack}.json" for stack in ("dev", "prod")}
     # Both estimates at once: each evaluates the program in its own interpreter.
     running = {
