@@ -42,10 +42,13 @@ def model_from_values(
 ) -> Model:
     """Price namespaced config `values` as stack `stack`: the real program decides the resources."""
     config = parse(values, stack=stack, origin=origin)
-    # As the CLI passes config to the program: structured values as JSON strings.
-    as_cli = {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
-    resources = from_offline(stack, config=as_cli)
+    resources = from_offline(stack, config=cli_config(values))
     return load_model(stack, preset=preset, free_tier=free_tier, config=config, resources=resources)
+
+
+def cli_config(values: dict[str, Any]) -> dict[str, str]:
+    """Config as the CLI passes it to the program: structured values as JSON strings."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
 
 
 def scenario_model(name: str, **options: Any) -> Model:
