@@ -31,11 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import settings.load as load  # noqa: E402
-from costmodel.estimate import load_model  # noqa: E402
-from costmodel.resources import from_offline  # noqa: E402
-from costmodel.scale import VOLUMES, sweep  # noqa: E402
-from costmodel.scenarios import cli_config  # noqa: E402
+from costmodel.estimate import load_model
+from costmodel.resources import from_offline
+from costmodel.scale import VOLUMES, sweep
+from costmodel.scenarios import cli_config
+from settings import load
 
 PROJECT = load.PROJECT
 SHIPPED = "prod"
@@ -81,9 +81,13 @@ def bench(stack: str, values: dict | None) -> None:
     model, model_s = timed(load_model, stack, config=parsed, resources=resources)
     estimate, estimate_s = timed(model.estimate)
     total_s = capture_s + model_s + estimate_s
-    print(f"\n{stack}: {len(model.config.domains)} domains, {len(resources)} resources, "
-          f"{len(estimate.items)} line items, ${estimate.total:,.2f}/month")
-    print(f"  capture   {capture_s:7.3f} s   ({capture_s / len(resources) * 1e3:.2f} ms per resource)")
+    print(
+        f"\n{stack}: {len(model.config.domains)} domains, {len(resources)} resources, "
+        f"{len(estimate.items)} line items, ${estimate.total:,.2f}/month"
+    )
+    print(
+        f"  capture   {capture_s:7.3f} s   ({capture_s / len(resources) * 1e3:.2f} ms per resource)"
+    )
     print(f"  model     {model_s:7.3f} s")
     print(f"  estimate  {estimate_s:7.3f} s")
     print(f"  total     {total_s:7.3f} s   ({total_s / len(resources) * 1e3:.2f} ms per resource)")
@@ -91,8 +95,10 @@ def bench(stack: str, values: dict | None) -> None:
     scales = VOLUMES / model.monthly_events
     loop, loop_s = timed(lambda: [float(model.total(s)) for s in scales])
     assert all(abs(a - b) <= 1e-6 * b for a, b in zip(frame.total, loop)), "sweep != loop"
-    print(f"  sweep of {len(VOLUMES)} points {sweep_s:7.3f} s vs a loop of {len(VOLUMES)} totals "
-          f"{loop_s:7.3f} s: {loop_s / sweep_s:,.0f}x")
+    print(
+        f"  sweep of {len(VOLUMES)} points {sweep_s:7.3f} s vs a loop of {len(VOLUMES)} totals "
+        f"{loop_s:7.3f} s: {loop_s / sweep_s:,.0f}x"
+    )
 
 
 def main() -> None:

@@ -19,8 +19,30 @@ from costmodel.usage import DAYS_PER_MONTH, Usage
 from costmodel.volume import propagate
 
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
-                      1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 BIG_BATCH = 100
 BIG_BATCH_WINDOW_S = 1  # AWS requires a batching window of at least 1 s above 10
 DYNAMODB_WRITE_UNIT_BYTES = 1_024
@@ -66,8 +88,12 @@ def big_batches(model: Model) -> Lever:
             f"a {BIG_BATCH_WINDOW_S} s window gathers fewer messages and saves less"
         )
 
-    return _priced(model, "batch size 100", "Standard queues batch 100 messages per invocation "
-                   "(1 s batching window)", change)
+    return _priced(
+        model,
+        "batch size 100",
+        "Standard queues batch 100 messages per invocation (1 s batching window)",
+        change,
+    )
 
 
 def no_batching(model: Model) -> Lever:
@@ -75,12 +101,18 @@ def no_batching(model: Model) -> Lever:
         queues = _consumer_queues(variant)
         for queue in queues:
             queue.batch_size, queue.batching_window_s = 1, 0
-        return (f"batch size 1 on all {len(queues)} consumer queues (was "
-                f"{', '.join(sorted({str(q.batch_size) for q in _consumer_queues(model)}))}): "
-                "a negative saving is what batching saves today")
+        return (
+            f"batch size 1 on all {len(queues)} consumer queues (was "
+            f"{', '.join(sorted({str(q.batch_size) for q in _consumer_queues(model)}))}): "
+            "a negative saving is what batching saves today"
+        )
 
-    return _priced(model, "batch size 1", "One message per invocation and per receive: what "
-                   "batching saves", change)
+    return _priced(
+        model,
+        "batch size 1",
+        "One message per invocation and per receive: what batching saves",
+        change,
+    )
 
 
 def flip_architecture(model: Model) -> Lever:
@@ -92,8 +124,13 @@ def flip_architecture(model: Model) -> Lever:
             function.architecture = new
         return "every function flipped: " + "; ".join(flips)
 
-    return _priced(model, "architecture flip", "Every function on the other architecture "
-                   "(arm64 <-> x86_64); a negative saving is what the current choice saves", change)
+    return _priced(
+        model,
+        "architecture flip",
+        "Every function on the other architecture "
+        "(arm64 <-> x86_64); a negative saving is what the current choice saves",
+        change,
+    )
 
 
 def halve_retention(model: Model) -> Lever:
@@ -112,8 +149,10 @@ def halve_retention(model: Model) -> Lever:
                 bus.archive_days = max(1, days // 2)
                 notes.append(f"{bus.name} archive {days} -> {bus.archive_days} d")
         variant.config = _halve_queue_retention(variant)
-        notes.append("consumer queues' retention halved (SQS storage is free; it shortens the "
-                     "default idempotency window, so DynamoDB storage)")
+        notes.append(
+            "consumer queues' retention halved (SQS storage is free; it shortens the "
+            "default idempotency window, so DynamoDB storage)"
+        )
         return "; ".join(notes) + "; log retention rounded down to a value CloudWatch Logs accepts"
 
     return _priced(model, "halve retention", "Half the log, archive and queue retention", change)
@@ -135,13 +174,20 @@ def single_conditional_write(model: Model) -> Lever:
                 ddb_writes_per_event=spec.ddb_writes_per_event - 1,
                 ddb_writes_per_duplicate=1,
             )
-            changed.append(f"{function.name} ({spec.ddb_writes_per_event:g} -> "
-                           f"{function.spec.ddb_writes_per_event:g} WRU per event)")
-        return ("Powertools consumers on one conditional write: "
-                + (", ".join(changed) or "none use Powertools"))
+            changed.append(
+                f"{function.name} ({spec.ddb_writes_per_event:g} -> "
+                f"{function.spec.ddb_writes_per_event:g} WRU per event)"
+            )
+        return "Powertools consumers on one conditional write: " + (
+            ", ".join(changed) or "none use Powertools"
+        )
 
-    return _priced(model, "conditional-write idempotency", "Powertools consumers guard with a "
-                   "single conditional write instead", change)
+    return _priced(
+        model,
+        "conditional-write idempotency",
+        "Powertools consumers guard with a single conditional write instead",
+        change,
+    )
 
 
 def queue_encryption(model: Model) -> Lever:
@@ -153,13 +199,16 @@ def queue_encryption(model: Model) -> Lever:
         for queue in changed:
             queue.customer_key = not to_sse
         names = ", ".join(q.name for q in changed) or "none"
-        return (f"{'SSE-SQS instead of the customer KMS key' if to_sse else 'customer KMS key instead of SSE-SQS'}"
-                f" on: {names}. The platform key stays (topics and the table use it), so only "
-                "the queues' KMS requests change")
+        return (
+            f"{'SSE-SQS instead of the customer KMS key' if to_sse else 'customer KMS key instead of SSE-SQS'}"
+            f" on: {names}. The platform key stays (topics and the table use it), so only "
+            "the queues' KMS requests change"
+        )
 
     name = "SSE-SQS queues" if to_sse else "customer KMS key on queues"
-    return _priced(model, name, "Queue encryption flipped between SSE-SQS and the customer "
-                   "KMS key", change)
+    return _priced(
+        model, name, "Queue encryption flipped between SSE-SQS and the customer KMS key", change
+    )
 
 
 def cold_events_in_s3(model: Model) -> Lever:
@@ -173,20 +222,53 @@ def cold_events_in_s3(model: Model) -> Lever:
         item_gb = sum(f.volume * (f.size_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES) for f in flows) / 1e9
         object_gb = sum(f.volume * f.size_bytes for f in flows) / 1e9
         write_units = sum(
-            f.volume * math.ceil((f.size_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES) / DYNAMODB_WRITE_UNIT_BYTES)
+            f.volume
+            * math.ceil((f.size_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES) / DYNAMODB_WRITE_UNIT_BYTES)
             for f in flows
         )
         in_dynamodb += [
-            Usage("DynamoDB", bus, "platform", "cold events: writes", "dynamodb.ondemand.write",
-                  write_units, 0, "one item per event, 1 WRU per started KB"),
-            Usage("DynamoDB", bus, "platform", "cold events: storage", "dynamodb.storage",
-                  item_gb * months, 0, f"{months:.3g} months of events"),
+            Usage(
+                "DynamoDB",
+                bus,
+                "platform",
+                "cold events: writes",
+                "dynamodb.ondemand.write",
+                write_units,
+                0,
+                "one item per event, 1 WRU per started KB",
+            ),
+            Usage(
+                "DynamoDB",
+                bus,
+                "platform",
+                "cold events: storage",
+                "dynamodb.storage",
+                item_gb * months,
+                0,
+                f"{months:.3g} months of events",
+            ),
         ]
         in_s3 += [
-            Usage("S3", bus, "platform", "cold events: PUT", "s3.requests.put", events, 0,
-                  "one object per event"),
-            Usage("S3", bus, "platform", "cold events: storage", "s3.standard.storage",
-                  object_gb * months, 0, f"{months:.3g} months of events"),
+            Usage(
+                "S3",
+                bus,
+                "platform",
+                "cold events: PUT",
+                "s3.requests.put",
+                events,
+                0,
+                "one object per event",
+            ),
+            Usage(
+                "S3",
+                bus,
+                "platform",
+                "cold events: storage",
+                "s3.standard.storage",
+                object_gb * months,
+                0,
+                f"{months:.3g} months of events",
+            ),
         ]
     baseline = _total(model, usages + in_dynamodb)
     variant = _total(model, usages + in_s3)
@@ -232,11 +314,20 @@ def _log_retention(days: float) -> int:
 def _halve_queue_retention(model: Model):
     config = model.config
     domains = {
-        name: domain.model_copy(update={"consumers": {
-            cname: consumer.model_copy(update={"queue": consumer.queue.model_copy(
-                update={"retention_s": max(60, consumer.queue.retention_s // 2)})})
-            for cname, consumer in domain.consumers.items()
-        }})
+        name: domain.model_copy(
+            update={
+                "consumers": {
+                    cname: consumer.model_copy(
+                        update={
+                            "queue": consumer.queue.model_copy(
+                                update={"retention_s": max(60, consumer.queue.retention_s // 2)}
+                            )
+                        }
+                    )
+                    for cname, consumer in domain.consumers.items()
+                }
+            }
+        )
         for name, domain in config.domains.items()
     }
     return config.model_copy(update={"domains": domains})

@@ -58,8 +58,12 @@ def headroom(model: Model, volumes=VOLUMES) -> pd.DataFrame:
     volumes = _volumes(volumes)
     demands = demands_at_peak(model)
     scale = volumes / model.monthly_events
-    needed = np.outer([d.per_scale for d in demands], scale) + np.array([[d.fixed] for d in demands])
-    available = np.array([np.nan if d.available is None else d.available for d in demands], dtype=float)
+    needed = np.outer([d.per_scale for d in demands], scale) + np.array(
+        [[d.fixed] for d in demands]
+    )
+    available = np.array(
+        [np.nan if d.available is None else d.available for d in demands], dtype=float
+    )
     n = len(volumes)
     frame = pd.DataFrame(
         {
@@ -113,21 +117,46 @@ def demands_at_peak(model: Model) -> list[Demand]:
         # PutEvents: every entry counted as one request. Producers batch up to 10 entries per
         # request, so the real request rate can be up to 10x lower; this errs on the safe side.
         # Entries are the billed 64 KB chunks: equal for events up to 64 KB, more above.
-        Demand("EventBridge PutEvents", "account", per_second("eventbridge.events.put"), 0,
-               quotas.value("eventbridge.put_events.tps", region), "entries/s"),
-        Demand("EventBridge target invocations", "account", _target_invocations(model) * peak, 0,
-               quotas.value("eventbridge.target_invocations.rate", region), "invocations/s"),
-        Demand("SNS publish", "account", per_second("sns.publish"), 0,
-               quotas.value("sns.publish.rate", region), "messages/s"),
+        Demand(
+            "EventBridge PutEvents",
+            "account",
+            per_second("eventbridge.events.put"),
+            0,
+            quotas.value("eventbridge.put_events.tps", region),
+            "entries/s",
+        ),
+        Demand(
+            "EventBridge target invocations",
+            "account",
+            _target_invocations(model) * peak,
+            0,
+            quotas.value("eventbridge.target_invocations.rate", region),
+            "invocations/s",
+        ),
+        Demand(
+            "SNS publish",
+            "account",
+            per_second("sns.publish"),
+            0,
+            quotas.value("sns.publish.rate", region),
+            "messages/s",
+        ),
     ]
     account_limit = quotas.value("lambda.concurrent_executions", region)
     concurrency_total = 0.0
     for queue in topology.queues.values():
         if queue.fifo and queue.function is not None:
             # EventBridge sends one message per SendMessage call: the batched 3,000/s never applies.
-            demands.append(Demand("SQS FIFO sends", queue.name,
-                                  per_second("sqs.fifo.requests", queue.name, SQS_SEND), 0,
-                                  quotas.value("sqs.fifo.api_tps", region), "messages/s"))
+            demands.append(
+                Demand(
+                    "SQS FIFO sends",
+                    queue.name,
+                    per_second("sqs.fifo.requests", queue.name, SQS_SEND),
+                    0,
+                    quotas.value("sqs.fifo.api_tps", region),
+                    "messages/s",
+                )
+            )
         function = queue.function
         if function is None:
             continue
@@ -137,22 +166,61 @@ def demands_at_peak(model: Model) -> list[Demand]:
         concurrency = gb_seconds / (function.memory_mb / 1024)
         concurrency_total += concurrency
         if function.reserved_concurrency is not None:
-            demands.append(Demand("Lambda concurrency vs reserved", function.name, concurrency, 0,
-                                  function.reserved_concurrency, "executions"))
+            demands.append(
+                Demand(
+                    "Lambda concurrency vs reserved",
+                    function.name,
+                    concurrency,
+                    0,
+                    function.reserved_concurrency,
+                    "executions",
+                )
+            )
         if queue.maximum_concurrency is not None:
-            demands.append(Demand("Lambda concurrency vs maximum_concurrency", function.name,
-                                  concurrency, 0, queue.maximum_concurrency, "executions"))
-    demands.append(Demand("Lambda concurrency (all functions)", "account", concurrency_total, 0,
-                          account_limit, "executions"))
+            demands.append(
+                Demand(
+                    "Lambda concurrency vs maximum_concurrency",
+                    function.name,
+                    concurrency,
+                    0,
+                    queue.maximum_concurrency,
+                    "executions",
+                )
+            )
+    demands.append(
+        Demand(
+            "Lambda concurrency (all functions)",
+            "account",
+            concurrency_total,
+            0,
+            account_limit,
+            "executions",
+        )
+    )
     reserved = sum(f.reserved_concurrency or 0 for f in topology.functions.values())
     if reserved:
-        demands.append(Demand("Lambda reserved concurrency (sum)", "account", 0, reserved,
-                              None if account_limit is None else account_limit - UNRESERVED_MINIMUM,
-                              "executions"))
+        demands.append(
+            Demand(
+                "Lambda reserved concurrency (sum)",
+                "account",
+                0,
+                reserved,
+                None if account_limit is None else account_limit - UNRESERVED_MINIMUM,
+                "executions",
+            )
+        )
     # Every consumer writes to the platform's one idempotency table.
     table = topology.tables[0] if len(topology.tables) == 1 else "all tables"
-    demands.append(Demand("DynamoDB write units", table, per_second("dynamodb.ondemand.write"), 0,
-                          quotas.value("dynamodb.ondemand.table_wru", region), "WRU/s"))
+    demands.append(
+        Demand(
+            "DynamoDB write units",
+            table,
+            per_second("dynamodb.ondemand.write"),
+            0,
+            quotas.value("dynamodb.ondemand.table_wru", region),
+            "WRU/s",
+        )
+    )
     return demands
 
 

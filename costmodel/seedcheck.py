@@ -68,8 +68,17 @@ def seed_check(scenario: Model | None = None, full: Model | None = None) -> Seed
     for service, (figure, low, high) in SEED_TABLE.items():
         s, f = ours[ours.service == service], theirs[theirs.service == service]
         explain = EXPLAIN[service]
-        rows.append(SeedRow(service, figure, low, high, float(s.cost.sum()), float(f.cost.sum()),
-                            explain(scenario, s, f, (low, high))))
+        rows.append(
+            SeedRow(
+                service,
+                figure,
+                low,
+                high,
+                float(s.cost.sum()),
+                float(f.cost.sum()),
+                explain(scenario, s, f, (low, high)),
+            )
+        )
     return SeedCheck(SEED_VOLUME, rows)
 
 

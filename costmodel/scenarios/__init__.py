@@ -25,7 +25,9 @@ def scenario_values(name: str) -> dict[str, Any]:
     path = SCENARIOS / f"{name}.yaml"
     if not path.is_file():
         known = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
-        raise ConfigError(f"unknown scenario {name!r}: no {path.name} (scenarios: {', '.join(known)})")
+        raise ConfigError(
+            f"unknown scenario {name!r}: no {path.name} (scenarios: {', '.join(known)})"
+        )
     document = yaml.safe_load(path.read_text()) or {}
     if not isinstance(document.get("config"), dict):
         raise ConfigError(f"{path}: expected a `config:` block, as in Pulumi.<stack>.yaml")

@@ -40,8 +40,11 @@ DUP, FILL, IDLE_PER_MIN, LOG_BYTES = 0.1, 0.5, 10, 1_000
 MINI = {
     "aws:region": "us-east-1",
     "eda-platform:assumptions": {
-        "duplicate_rate": DUP, "failure_rate": 0, "batch_fill": FILL,
-        "idle_receives_per_minute": IDLE_PER_MIN, "log_bytes_per_invocation": LOG_BYTES,
+        "duplicate_rate": DUP,
+        "failure_rate": 0,
+        "batch_fill": FILL,
+        "idle_receives_per_minute": IDLE_PER_MIN,
+        "log_bytes_per_invocation": LOG_BYTES,
     },
     "eda-platform:domains": {
         "orders": {
@@ -50,31 +53,50 @@ MINI = {
                 "OrderCreated": {"monthly_volume": 1_000_000, "avg_size_bytes": 70 * 1_024},
                 "OrderUpdated": {"monthly_volume": 2_000_000, "avg_size_bytes": 1_000},
             },
-            "topics": {"lifecycle": {"subscribe": {"detail_types": ["OrderCreated", "OrderUpdated"]}}},
+            "topics": {
+                "lifecycle": {"subscribe": {"detail_types": ["OrderCreated", "OrderUpdated"]}}
+            },
             "consumers": {
                 "processor": {
-                    "handler": "order_processor", "idempotency_key": "detail.orderId",
+                    "handler": "order_processor",
+                    "idempotency_key": "detail.orderId",
                     "subscribe": {"detail_types": ["OrderUpdated"]},
-                    "architecture": "x86_64", "memory_mb": 512, "expected_duration_ms": 200,
+                    "architecture": "x86_64",
+                    "memory_mb": 512,
+                    "expected_duration_ms": 200,
                 },
                 "notification": {
-                    "handler": "notification_sender", "idempotency_key": "detail.orderId",
-                    "subscribe": {"topic": "lifecycle", "filter_policy": {"detail-type": ["OrderCreated"]}},
+                    "handler": "notification_sender",
+                    "idempotency_key": "detail.orderId",
+                    "subscribe": {
+                        "topic": "lifecycle",
+                        "filter_policy": {"detail-type": ["OrderCreated"]},
+                    },
                 },
                 "analytics": {
-                    "handler": "analytics", "idempotency_key": "detail.orderId",
-                    "subscribe": {"topic": "lifecycle"}, "batch_size": 100, "batching_window_s": 5,
+                    "handler": "analytics",
+                    "idempotency_key": "detail.orderId",
+                    "subscribe": {"topic": "lifecycle"},
+                    "batch_size": 100,
+                    "batching_window_s": 5,
                 },
             },
         },
         "payments": {
             "source": "com.ascendion.payments",
-            "event_types": {"PaymentAuthorized": {"monthly_volume": 500_000, "avg_size_bytes": 500}},
+            "event_types": {
+                "PaymentAuthorized": {"monthly_volume": 500_000, "avg_size_bytes": 500}
+            },
             "consumers": {
                 "audit": {
-                    "handler": "audit_logger", "idempotency_key": "detail.paymentId",
+                    "handler": "audit_logger",
+                    "idempotency_key": "detail.paymentId",
                     "subscribe": {"detail_types": ["PaymentAuthorized"]},
-                    "queue": {"kind": "fifo", "message_group_path": "$.detail.paymentId", "encryption": "kms"},
+                    "queue": {
+                        "kind": "fifo",
+                        "message_group_path": "$.detail.paymentId",
+                        "encryption": "kms",
+                    },
                 },
             },
         },
@@ -90,7 +112,11 @@ def mini():
 
 def line(frame, resource, component):
     rows = frame[(frame.resource == resource) & (frame.component == component)]
-    assert len(rows) == 1, (resource, component, frame[frame.resource == resource].component.tolist())
+    assert len(rows) == 1, (
+        resource,
+        component,
+        frame[frame.resource == resource].component.tolist(),
+    )
     return rows.iloc[0]
 
 
@@ -130,7 +156,9 @@ def test_standard_queue_send_receive_delete_and_empty_receives(mini):
     assert line(frame, q, "send").quantity == pytest.approx(2 * M * 1.1)
     assert line(frame, q, "receive (batched)").quantity == pytest.approx(2.2 * M / 5)
     assert line(frame, q, "delete (batched)").quantity == pytest.approx(2.2 * M / 5)
-    assert line(frame, q, "empty receives (idle polling)").quantity == pytest.approx(IDLE_PER_MIN * MONTH_MIN)
+    assert line(frame, q, "empty receives (idle polling)").quantity == pytest.approx(
+        IDLE_PER_MIN * MONTH_MIN
+    )
 
 
 def test_a_batch_of_100_still_receives_at_most_10_messages_a_call(mini):
@@ -144,9 +172,13 @@ def test_a_batch_of_100_still_receives_at_most_10_messages_a_call(mini):
 def test_standard_and_fifo_requests_priced_apart(mini):
     _, frame = mini
     idle = IDLE_PER_MIN * MONTH_MIN
-    standard = (2.2 * M + 0.88 * M + idle) + (2.2 * M + 0.44 * M + idle) + (4.4 * M + 1.32 * M + idle)
+    standard = (
+        (2.2 * M + 0.88 * M + idle) + (2.2 * M + 0.44 * M + idle) + (4.4 * M + 1.32 * M + idle)
+    )
     fifo = 0.55 * M + 0.22 * M + idle
-    assert item_cost(frame, "sqs.standard.requests") == pytest.approx(standard / M * SQS_STANDARD_PER_M)
+    assert item_cost(frame, "sqs.standard.requests") == pytest.approx(
+        standard / M * SQS_STANDARD_PER_M
+    )
     assert item_cost(frame, "sqs.fifo.requests") == pytest.approx(fifo / M * SQS_FIFO_PER_M)
 
 
@@ -161,13 +193,17 @@ def test_lambda_requests_and_gb_seconds_per_architecture(mini):
     arm_gb_s = (220_000 + 66_000 + 110_000) * 0.120 * 0.25
     assert item_cost(frame, "lambda.duration.arm64") == pytest.approx(arm_gb_s * ARM_GB_S)
     invocations = 440_000 + 220_000 + 66_000 + 110_000
-    assert item_cost(frame, "lambda.requests") == pytest.approx(invocations / M * LAMBDA_REQUEST_PER_M)
+    assert item_cost(frame, "lambda.requests") == pytest.approx(
+        invocations / M * LAMBDA_REQUEST_PER_M
+    )
 
 
 def test_log_ingestion(mini):
     _, frame = mini
     invocations = 440_000 + 220_000 + 66_000 + 110_000
-    assert item_cost(frame, "logs.ingestion") == pytest.approx(invocations * LOG_BYTES / 1e9 * LOG_INGEST_GB)
+    assert item_cost(frame, "logs.ingestion") == pytest.approx(
+        invocations * LOG_BYTES / 1e9 * LOG_INGEST_GB
+    )
 
 
 # -- DynamoDB, S3, KMS, alarms --------------------------------------------------------------

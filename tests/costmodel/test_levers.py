@@ -36,8 +36,13 @@ def by_name(prod):
 
 def test_every_lever_is_a_priced_variant(prod, baseline, by_name):
     assert set(by_name) == {
-        "batch size 100", "batch size 1", "architecture flip", "halve retention",
-        "conditional-write idempotency", "SSE-SQS queues", "cold events in S3",
+        "batch size 100",
+        "batch size 1",
+        "architecture flip",
+        "halve retention",
+        "conditional-write idempotency",
+        "SSE-SQS queues",
+        "cold events in S3",
     }
     for lever in by_name.values():
         assert lever.monthly_saving == pytest.approx(lever.baseline_total - lever.variant_total)
@@ -49,7 +54,9 @@ def test_every_lever_is_a_priced_variant(prod, baseline, by_name):
 
 def test_arm64_vs_x86(baseline, by_name):
     gb_s = baseline.frame().query("price_item == 'lambda.duration.arm64'").quantity.sum()
-    assert by_name["architecture flip"].monthly_saving == pytest.approx(-gb_s * (X86_GB_S - ARM_GB_S))
+    assert by_name["architecture flip"].monthly_saving == pytest.approx(
+        -gb_s * (X86_GB_S - ARM_GB_S)
+    )
 
 
 def test_batch_100_saves_invocations_not_sqs_requests(baseline, by_name):
@@ -59,7 +66,12 @@ def test_batch_100_saves_invocations_not_sqs_requests(baseline, by_name):
     fewer = messages / (10 * FILL) - messages / (100 * FILL)
     log_gb = fewer * 700 / 1e9
     log_storage_gb = log_gb * 90 / MONTH_DAYS
-    expected = fewer / M * LAMBDA_REQUEST_PER_M + fewer * 0.120 * 0.25 * ARM_GB_S + log_gb * 0.50 + log_storage_gb * 0.03
+    expected = (
+        fewer / M * LAMBDA_REQUEST_PER_M
+        + fewer * 0.120 * 0.25 * ARM_GB_S
+        + log_gb * 0.50
+        + log_storage_gb * 0.03
+    )
     assert by_name["batch size 100"].monthly_saving == pytest.approx(expected)
 
 
@@ -95,10 +107,24 @@ def test_halving_retention_saves_and_uses_accepted_log_retention(by_name):
 def test_cold_events_s3_vs_dynamodb_by_hand(by_name):
     months = 2555 / MONTH_DAYS  # prod's bucket_expire_after_days
     # prod's event mix: (events, bytes); DynamoDB items carry 100 B of key and attribute names
-    mix = [(2 * M, 1500), (4 * M, 600), (1.5 * M, 500), (1.4 * M, 500), (0.1 * M, 500),
-           (2.5 * M, 400), (0.2 * M, 400), (30, 200)]
+    mix = [
+        (2 * M, 1500),
+        (4 * M, 600),
+        (1.5 * M, 500),
+        (1.4 * M, 500),
+        (0.1 * M, 500),
+        (2.5 * M, 400),
+        (0.2 * M, 400),
+        (30, 200),
+    ]
     events = sum(n for n, _ in mix)
     wru = sum(n * (2 if size + 100 > 1024 else 1) for n, size in mix)
-    ddb = wru / M * DDB_WRITE_PER_M + sum(n * (size + 100) for n, size in mix) / 1e9 * months * DDB_GB_MONTH
-    s3 = events / 1_000 * S3_PUT_PER_1000 + sum(n * size for n, size in mix) / 1e9 * months * S3_GB_MONTH
+    ddb = (
+        wru / M * DDB_WRITE_PER_M
+        + sum(n * (size + 100) for n, size in mix) / 1e9 * months * DDB_GB_MONTH
+    )
+    s3 = (
+        events / 1_000 * S3_PUT_PER_1000
+        + sum(n * size for n, size in mix) / 1e9 * months * S3_GB_MONTH
+    )
     assert by_name["cold events in S3"].monthly_saving == pytest.approx(ddb - s3)

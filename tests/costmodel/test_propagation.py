@@ -23,7 +23,10 @@ EVENTBRIDGE_PER_M = 1.00
 BASE = {
     "aws:region": "us-east-1",
     "eda-platform:assumptions": {
-        "duplicate_rate": 0, "failure_rate": 0, "batch_fill": 1, "idle_receives_per_minute": 0,
+        "duplicate_rate": 0,
+        "failure_rate": 0,
+        "batch_fill": 1,
+        "idle_receives_per_minute": 0,
     },
     "eda-platform:domains": {
         "orders": {
@@ -38,22 +41,36 @@ BASE = {
                     ],
                 },
             },
-            "topics": {"lifecycle": {"subscribe": {"detail_types": ["OrderCreated", "OrderUpdated"]}}},
+            "topics": {
+                "lifecycle": {"subscribe": {"detail_types": ["OrderCreated", "OrderUpdated"]}}
+            },
             "consumers": {
                 "processor": {
-                    "handler": "order_processor", "idempotency_key": "detail.orderId",
+                    "handler": "order_processor",
+                    "idempotency_key": "detail.orderId",
                     "subscribe": {"detail_types": ["OrderCreated"]},
                 },
                 "fulfillment": {
-                    "handler": "fulfillment", "idempotency_key": "detail.orderId",
-                    "subscribe": {"pattern": {"detail-type": ["OrderUpdated"], "detail": {"status": ["CONFIRMED"]}}},
+                    "handler": "fulfillment",
+                    "idempotency_key": "detail.orderId",
+                    "subscribe": {
+                        "pattern": {
+                            "detail-type": ["OrderUpdated"],
+                            "detail": {"status": ["CONFIRMED"]},
+                        }
+                    },
                 },
                 "notification": {
-                    "handler": "notification_sender", "idempotency_key": "detail.orderId",
-                    "subscribe": {"topic": "lifecycle", "filter_policy": {"detail-type": ["OrderCreated"]}},
+                    "handler": "notification_sender",
+                    "idempotency_key": "detail.orderId",
+                    "subscribe": {
+                        "topic": "lifecycle",
+                        "filter_policy": {"detail-type": ["OrderCreated"]},
+                    },
                 },
                 "analytics": {
-                    "handler": "analytics", "idempotency_key": "detail.orderId",
+                    "handler": "analytics",
+                    "idempotency_key": "detail.orderId",
                     "subscribe": {"topic": "lifecycle"},
                 },
             },
@@ -98,12 +115,16 @@ def test_base_routes_by_pattern_and_filter_policy(base):
 
 def test_widening_a_rule_pattern_adds_the_newly_matched_events(base):
     def widen(domain):
-        domain["consumers"]["fulfillment"]["subscribe"]["pattern"]["detail"]["status"].append("SHIPPED")
+        domain["consumers"]["fulfillment"]["subscribe"]["pattern"]["detail"]["status"].append(
+            "SHIPPED"
+        )
 
     wider = estimate(variant(widen))
     before, after = base.frame(), wider.frame()
     extra = 3 * M  # the 75 % SHIPPED share of 4M OrderUpdated now reaches fulfillment
-    assert sends(after, "flow-orders-fulfillment") - sends(before, "flow-orders-fulfillment") == pytest.approx(extra)
+    assert sends(after, "flow-orders-fulfillment") - sends(
+        before, "flow-orders-fulfillment"
+    ) == pytest.approx(extra)
     # SQS: a send each, one receive and one delete per full batch of 10
     assert by_service(after, "SQS") - by_service(before, "SQS") == pytest.approx(
         (extra + 2 * extra / 10) / M * SQS_PER_M
@@ -141,10 +162,14 @@ def test_a_smaller_batch_costs_more_receives_deletes_and_invocations(base):
 
 def test_a_content_filter_policy_on_a_fan_out_subscription(base):
     def filter_on_status(domain):
-        domain["consumers"]["notification"]["subscribe"]["filter_policy"] = {"detail": {"status": ["SHIPPED"]}}
+        domain["consumers"]["notification"]["subscribe"]["filter_policy"] = {
+            "detail": {"status": ["SHIPPED"]}
+        }
 
     filtered = estimate(variant(filter_on_status)).frame()
-    assert sends(filtered, "flow-orders-notification") == pytest.approx(3 * M)  # 75 % of OrderUpdated
+    assert sends(filtered, "flow-orders-notification") == pytest.approx(
+        3 * M
+    )  # 75 % of OrderUpdated
     deliveries = filtered[filtered.component == "deliveries to SQS (free)"].quantity.sum()
     assert deliveries == pytest.approx(3 * M + 5 * M)
     # The topic publishes all it is sent regardless of its subscribers' filters.
@@ -158,7 +183,10 @@ def test_an_event_type_no_rule_matches_is_warned_about():
         domain["consumers"] = {"processor": domain["consumers"]["processor"]}
 
     lonely = estimate(variant(only_processor))
-    assert any(w.startswith("orders/OrderUpdated: 4M events a month match no rule") for w in lonely.warnings)
+    assert any(
+        w.startswith("orders/OrderUpdated: 4M events a month match no rule")
+        for w in lonely.warnings
+    )
     assert not any(w.startswith("orders/OrderCreated") for w in lonely.warnings)
     # It is still put on the bus and billed there.
     puts = lonely.frame().query("component == 'custom events put'").quantity.sum()

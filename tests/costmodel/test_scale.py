@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import costmodel.scale as scale
+from costmodel import scale
 from costmodel.estimate import load_model
 from costmodel.scale import first_limit, headroom, sweep
 from costmodel.scenarios import scenario_model
@@ -30,10 +30,14 @@ def with_volumes_times(model, factor):
     """The model with every event type's monthly volume × factor, re-read from the config."""
     config = model.config
     domains = {
-        name: domain.model_copy(update={"event_types": {
-            t: e.model_copy(update={"monthly_volume": int(e.monthly_volume * factor)})
-            for t, e in domain.event_types.items()
-        }})
+        name: domain.model_copy(
+            update={
+                "event_types": {
+                    t: e.model_copy(update={"monthly_volume": int(e.monthly_volume * factor)})
+                    for t, e in domain.event_types.items()
+                }
+            }
+        )
         for name, domain in config.domains.items()
     }
     return dataclasses.replace(model, config=config.model_copy(update={"domains": domains}))
@@ -62,7 +66,9 @@ def test_sweep_prices_all_points_in_one_pass(prod, monkeypatch):
     frame = sweep(prod)
     assert calls == [(50,)]
     assert list(frame.columns[:2]) == ["volume", "total"]
-    assert frame.volume.iloc[0] == pytest.approx(1e6) and frame.volume.iloc[-1] == pytest.approx(1e10)
+    assert frame.volume.iloc[0] == pytest.approx(1e6) and frame.volume.iloc[-1] == pytest.approx(
+        1e10
+    )
     assert np.allclose(frame.total, frame.drop(columns=["volume", "total"]).sum(axis=1))
     assert frame.total.is_monotonic_increasing
 
@@ -99,7 +105,10 @@ def test_first_limit_is_the_reserved_concurrency_by_hand(seed):
     assert 50 / (peak_events(1) / 10 * 0.120) == pytest.approx(3.65e9)
     limit = first_limit(headroom(seed, [1e9, 3e9, 4e9, 9e9]))
     assert limit["volume"] == 4e9
-    assert (limit["check"], limit["scope"]) == ("Lambda concurrency vs reserved", "seed-orders-processor")
+    assert (limit["check"], limit["scope"]) == (
+        "Lambda concurrency vs reserved",
+        "seed-orders-processor",
+    )
     assert limit["utilisation"] == pytest.approx(peak_events(4e9) / 10 * 0.120 / 50)
     assert first_limit(headroom(seed, [1e9, 3e9])) is None
 

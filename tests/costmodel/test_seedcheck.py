@@ -43,12 +43,19 @@ def test_the_program_builds_the_seeds_cdk_stack(seed):
     topology = seed.topology
     (bus,) = topology.buses.values()
     (rule,) = bus.rules
-    assert rule.pattern == {"source": ["com.ascendion.orders"], "detail-type": ["OrderCreated", "OrderUpdated"]}
+    assert rule.pattern == {
+        "source": ["com.ascendion.orders"],
+        "detail-type": ["OrderCreated", "OrderUpdated"],
+    }
     (queue,) = [q for q in topology.queues.values() if q.function is not None]
     assert (queue.batch_size, queue.fifo, queue.customer_key) == (10, False, False)
     function = queue.function
-    assert (function.handler, function.architecture, function.memory_mb, function.reserved_concurrency) == (
-        "order_processor", "x86_64", 128, 50)
+    assert (
+        function.handler,
+        function.architecture,
+        function.memory_mb,
+        function.reserved_concurrency,
+    ) == ("order_processor", "x86_64", 128, 50)
     assert seed.monthly_events == 10 * M and seed.catalogue.preset == "seed"
 
 
@@ -56,22 +63,30 @@ def test_seed_scenario_by_hand(check):
     r = rows(check)
     archive_gb = 10 * M * 1_024 / 1e9  # the archive the platform adds: 30 days by default
     assert r["EventBridge"].scenario == pytest.approx(
-        10 * SEED_EVENTBRIDGE_PER_M + archive_gb * ARCHIVE_GB + archive_gb * 30 / MONTH_DAYS * ARCHIVE_GB_MONTH)
+        10 * SEED_EVENTBRIDGE_PER_M
+        + archive_gb * ARCHIVE_GB
+        + archive_gb * 30 / MONTH_DAYS * ARCHIVE_GB_MONTH
+    )
     # a send per event; a receive and a delete per full batch of 10; no idle polling
     assert r["SQS"].scenario == pytest.approx((10 + 1 + 1) * SEED_SQS_PER_M)
     assert r["Lambda"].scenario == pytest.approx(
-        1 * SEED_LAMBDA_REQUEST_PER_M + 1 * M * 0.120 * 0.125 * SEED_X86_GB_S)
+        1 * SEED_LAMBDA_REQUEST_PER_M + 1 * M * 0.120 * 0.125 * SEED_X86_GB_S
+    )
     window_s = 4 * 86_400 + 14 * 86_400  # queue retention + DLQ retention
     keys_stored = 10 * M * window_s / (730 * 3_600)
     assert r["DynamoDB"].scenario == pytest.approx(
-        10 * SEED_DDB_WRITE_PER_M + keys_stored * 300 / 1e9 * DDB_GB_MONTH)
+        10 * SEED_DDB_WRITE_PER_M + keys_stored * 300 / 1e9 * DDB_GB_MONTH
+    )
 
 
 def test_seed_figures_and_full_topology_at_10m(check, full):
     r = rows(check)
     assert [(x.service, x.seed_figure, x.seed_low, x.seed_high) for x in check.rows] == [
-        ("EventBridge", "~$10", 10, 10), ("SQS", "~$8", 8, 8),
-        ("Lambda", "~$5–20", 5, 20), ("DynamoDB", "~$2", 2, 2)]
+        ("EventBridge", "~$10", 10, 10),
+        ("SQS", "~$8", 8, 8),
+        ("Lambda", "~$5–20", 5, 20),
+        ("DynamoDB", "~$2", 2, 2),
+    ]
     at_10m = sweep(full, [10 * M]).iloc[0]
     for service, row in r.items():
         assert row.full_topology == pytest.approx(at_10m[service])
@@ -86,8 +101,15 @@ def test_explanations_come_from_the_line_items(check):
     assert "1M invocations" in r["Lambda"].explanation
     assert "1.00 64 KB chunks per event" in r["EventBridge"].explanation
     frame = check.frame()
-    assert list(frame.columns) == ["service", "seed_figure", "seed_low", "seed_high", "scenario",
-                                   "full_topology", "explanation"]
+    assert list(frame.columns) == [
+        "service",
+        "seed_figure",
+        "seed_low",
+        "seed_high",
+        "scenario",
+        "full_topology",
+        "explanation",
+    ]
     json.dumps(frame.to_dict(orient="records"))
 
 
