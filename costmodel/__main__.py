@@ -1,7 +1,8 @@
 """`python -m costmodel`: price a stack, compare two estimates, show or refresh the prices.
 
     python -m costmodel estimate --stack prod [--format table|md|html|csv|json] [--out FILE]
-    python -m costmodel diff BASE HEAD [--format md|table|json] [--fail-above USD] [--fail-above-percent P]
+    python -m costmodel diff BASE HEAD [--format md|table|json] [--fail-above USD]
+                                       [--fail-above-percent P]
     python -m costmodel prices show [--preset P] [--region R]
     python -m costmodel prices refresh --region R [--out PATH]
 
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 from costmodel.catalogue import PRICES_DIR, CatalogueError, load_catalogue
 from costmodel.diff import Threshold, diff
@@ -26,14 +27,15 @@ from costmodel.refresh import PRESET as REFRESHED_PRESET
 from costmodel.refresh import RefreshError
 from costmodel.report import document, terminal
 from costmodel.report.html_page import estimate_html
-from costmodel.report.money import usd_rate
 from costmodel.report.markdown import diff_markdown, estimate_markdown
+from costmodel.report.money import usd_rate
 from costmodel.report.sections import gather
 from costmodel.resources import SourceError
 from settings.load import ConfigError
 
 EXIT_OK, EXIT_OVER_LIMIT, EXIT_BAD_INPUT = 0, 1, 2
 BAD_INPUT = (ConfigError, SourceError, CatalogueError, document.EstimateFileError, RefreshError)
+Output = str | list[RenderableType]  # text, or a rich view
 
 
 class Parser(argparse.ArgumentParser):
@@ -51,46 +53,74 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def parser() -> Parser:
-    root = Parser(prog="python -m costmodel", description="Monthly AWS cost of the platform's stacks.")
+    root = Parser(prog="python -m costmodel", description="Monthly AWS cost of the stacks.")
     commands = root.add_subparsers(required=True, metavar="{estimate,diff,prices}")
 
     estimate = commands.add_parser("estimate", help="price one stack")
-    estimate.add_argument("--stack", required=True, help="Pulumi stack name (Pulumi.<stack>.yaml)")
-    estimate.add_argument("--format", choices=("table", "md", "html", "csv", "json"), default="table")
+    estimate.add_argument("--stack", required=True, help="Pulumi stack (Pulumi.<stack>.yaml)")
+    estimate.add_argument(
+        "--format", choices=("table", "md", "html", "csv", "json"), default="table"
+    )
     estimate.add_argument("--out", type=Path, help="write to FILE instead of standard output")
-    estimate.add_argument("--preset", help="price preset (default: the stack's assumptions.price_preset)")
-    estimate.add_argument("--free-tier", action="store_true", default=None, help="deduct monthly free tiers")
-    estimate.add_argument("--preview-json", type=Path, metavar="FILE", help="price a `pulumi preview --json` file instead of the offline program run")
-    estimate.add_argument("--no-sweep", action="store_true", help="html: leave out cost against volume and capacity headroom")
+    estimate.add_argument("--preset", help="price preset (default: assumptions.price_preset)")
+    estimate.add_argument(
+        "--free-tier", action="store_true", default=None, help="deduct monthly free tiers"
+    )
+    estimate.add_argument(
+        "--preview-json", type=Path, metavar="FILE",
+        help="price a `pulumi preview --json` file instead of the offline program run",
+    )
+    estimate.add_argument(
+        "--no-sweep", action="store_true",
+        help="html: leave out cost against volume and capacity headroom",
+    )
     estimate.set_defaults(run=run_estimate)
 
     compare = commands.add_parser("diff", help="monthly cost change from BASE to HEAD")
-    compare.add_argument("base", metavar="BASE", help="stack name, or an estimate JSON file (*.json or a path)")
-    compare.add_argument("head", metavar="HEAD", help="stack name, or an estimate JSON file")
+    for side in ("base", "head"):
+        compare.add_argument(side, metavar=side.upper(), help="stack name or estimate JSON file")
     compare.add_argument("--format", choices=("md", "table", "json"), default="md")
     compare.add_argument("--out", type=Path, help="write to FILE instead of standard output")
-    compare.add_argument("--fail-above", type=_usd_limit, metavar="USD", help="exit 1 if the monthly increase is above USD")
-    compare.add_argument("--fail-above-percent", type=_percent_limit, metavar="P", help="exit 1 if the monthly increase is above P percent")
+    compare.add_argument(
+        "--fail-above", type=_usd_limit, metavar="USD",
+        help="exit 1 if the monthly increase is above USD",
+    )
+    compare.add_argument(
+        "--fail-above-percent", type=_percent_limit, metavar="P",
+        help="exit 1 if the monthly increase is above P percent",
+    )
     compare.set_defaults(run=run_diff)
 
-    prices = commands.add_parser("prices", help="the price catalogue").add_subparsers(required=True, metavar="{show,refresh}")
-    show = prices.add_parser("show", help="list a preset's prices with verify flags, sources and dates")
+    prices = commands.add_parser("prices", help="the price catalogue")
+    actions = prices.add_subparsers(required=True, metavar="{show,refresh}")
+    show = actions.add_parser("show", help="a preset's prices, verify flags, sources and dates")
     show.add_argument("--preset", default="aws-current")
     show.add_argument("--region", default="us-east-1")
     show.set_defaults(run=run_prices_show)
-    refresh = prices.add_parser("refresh", help=f"rebuild the {REFRESHED_PRESET} prices of a region from the AWS Price List API (needs AWS credentials)")
+    refresh = actions.add_parser(
+        "refresh",
+        help=f"rebuild a region's {REFRESHED_PRESET} prices from the AWS Price List API "
+        "(needs AWS credentials)",
+    )
     refresh.add_argument("--region", required=True)
-    refresh.add_argument("--out", type=Path, help=f"file to write (default: costmodel/prices/{REFRESHED_PRESET}/<region>.yaml)")
+    refresh.add_argument(
+        "--out", type=Path,
+        help=f"file to write (default: costmodel/prices/{REFRESHED_PRESET}/<region>.yaml)",
+    )
     refresh.set_defaults(run=run_prices_refresh)
     return root
 
 
 def run_estimate(args) -> int:
-    model = load_model(args.stack, preset=args.preset, free_tier=args.free_tier, preview=args.preview_json)
+    model = load_model(
+        args.stack, preset=args.preset, free_tier=args.free_tier, preview=args.preview_json
+    )
     estimate = model.estimate()
-    renderers: dict[str, Callable[[], str | list]] = {
+    renderers: dict[str, Callable[[], Output]] = {
         "table": lambda: terminal.estimate_view(estimate),
-        "md": lambda: estimate_markdown(estimate, levers=gather(model, sweep=False, seed_check=False).levers),
+        "md": lambda: estimate_markdown(
+            estimate, levers=gather(model, sweep=False, seed_check=False).levers
+        ),
         "html": lambda: estimate_html(estimate, gather(model, sweep=not args.no_sweep)),
         "csv": lambda: document.to_csv(estimate),
         "json": lambda: document.to_json(estimate),
@@ -101,7 +131,7 @@ def run_estimate(args) -> int:
 
 def run_diff(args) -> int:
     change = diff(_estimate_of(args.base), _estimate_of(args.head))
-    renderers: dict[str, Callable[[], str | list]] = {
+    renderers: dict[str, Callable[[], Output]] = {
         "md": lambda: diff_markdown(change),
         "table": lambda: terminal.diff_view(change),
         "json": lambda: document.diff_to_json(change),
@@ -119,7 +149,7 @@ def run_prices_show(args) -> int:
 
 
 def run_prices_refresh(args) -> int:
-    # Imported here: botocore is only needed by the one command that talks to AWS.
+    # Imported here: only the one command that talks to AWS needs botocore.
     from botocore.exceptions import BotoCoreError, ClientError
 
     from costmodel import refresh
@@ -134,14 +164,20 @@ def run_prices_refresh(args) -> int:
         report = refresh.refresh(args.region, out)
     except (BotoCoreError, ClientError) as exc:
         raise RefreshError(
-            f"the AWS Price List API could not be queried ({exc}); configure AWS credentials allowed "
-            "pricing:GetProducts (e.g. AWS_PROFILE) and retry; the shipped prices are unchanged"
+            f"the AWS Price List API could not be queried ({exc}); configure AWS credentials "
+            "allowed pricing:GetProducts (e.g. AWS_PROFILE) and retry; the shipped prices are "
+            "unchanged"
         ) from None
-    lines = [f"wrote {report.path}: {len(report.refreshed)} prices refreshed, {len(report.changed)} changed, {len(report.kept)} kept"]
+    counts = (
+        f"{len(report.refreshed)} prices refreshed, {len(report.changed)} changed, "
+        f"{len(report.kept)} kept"
+    )
+    lines = [f"wrote {report.path}: {counts}"]
     for item_id in sorted(report.changed):
         old, new = report.refreshed[item_id]
-        lines.append(f"  changed {item_id}: {usd_rate(old.unit_price)} -> {usd_rate(new.unit_price)} {new.price_unit} (first tier)")
-    lines += [f"  kept {item}: {why}" for item, why in sorted(report.kept.items())]
+        prices = f"{usd_rate(old.unit_price)} -> {usd_rate(new.unit_price)} {new.price_unit}"
+        lines.append(f"  changed {item_id}: {prices} (first tier)")
+    lines += [f"  kept {item_id}: {why}" for item_id, why in sorted(report.kept.items())]
     print("\n".join(lines))
     return EXIT_OK
 
@@ -153,7 +189,7 @@ def _estimate_of(spec: str) -> Estimate:
     return load_model(spec).estimate()
 
 
-def _emit(output: str | list, out: Path | None) -> None:
+def _emit(output: Output, out: Path | None) -> None:
     """Text as is; a rich view in colour on a terminal, as plain text in a file."""
     if isinstance(output, list):
         if out is None:
@@ -170,11 +206,13 @@ def _emit(output: str | list, out: Path | None) -> None:
 
 
 def _usd_limit(text: str) -> float:
-    return _limit(text.strip().removeprefix("$"), "--fail-above takes a monthly increase in USD, e.g. 25 or 25.50")
+    allowed = "--fail-above takes a monthly increase in USD, e.g. 25 or 25.50"
+    return _limit(text.strip().removeprefix("$"), allowed)
 
 
 def _percent_limit(text: str) -> float:
-    return _limit(text.strip().removesuffix("%"), "--fail-above-percent takes a percentage, e.g. 10 or 10%")
+    allowed = "--fail-above-percent takes a percentage, e.g. 10 or 10%"
+    return _limit(text.strip().removesuffix("%"), allowed)
 
 
 def _limit(text: str, allowed: str) -> float:

@@ -70,8 +70,9 @@ class Diff:
         if abs(self.change) <= UNCHANGED:
             return f"Monthly cost will not change from {usd(self.total_before)}"
         direction = "increase" if self.change > 0 else "decrease"
+        by = f"{usd(abs(self.change))} ({percent_change(self.percent)})"
         return (
-            f"Monthly cost will {direction} by {usd(abs(self.change))} ({percent_change(self.percent)}) "
+            f"Monthly cost will {direction} by {by} "
             f"from {usd(self.total_before)} to {usd(self.total_after)}"
         )
 
@@ -80,12 +81,14 @@ class Diff:
         reasons = []
         if threshold.usd is not None and self.change > threshold.usd:
             reasons.append(
-                f"the increase of {usd_change(self.change)} a month exceeds the {usd(threshold.usd)} limit"
+                f"the increase of {usd_change(self.change)} a month "
+                f"exceeds the {usd(threshold.usd)} limit"
             )
         percent = self.percent
         if threshold.percent is not None and percent is not None and percent > threshold.percent:
             reasons.append(
-                f"the increase of {percent_change(percent)} exceeds the {threshold.percent:g}% limit"
+                f"the increase of {percent_change(percent)} "
+                f"exceeds the {threshold.percent:g}% limit"
             )
         return reasons
 
@@ -116,7 +119,10 @@ def _components(estimate: Estimate) -> pd.DataFrame:
 
 
 def _compare(base: pd.DataFrame, head: pd.DataFrame) -> pd.DataFrame:
-    both = base.merge(head, on=["service", "match", "component"], how="outer", suffixes=("_base", "_head"), indicator=True)
+    both = base.merge(
+        head, on=["service", "match", "component"], how="outer", suffixes=("_base", "_head"),
+        indicator=True,
+    )
     both["resource"] = both["resource_head"].fillna(both["resource_base"])
     both["unit"] = both["unit_head"].fillna(both["unit_base"])
     both["quantity_before"] = both["quantity_base"].fillna(0.0)
@@ -124,7 +130,8 @@ def _compare(base: pd.DataFrame, head: pd.DataFrame) -> pd.DataFrame:
     both["before"] = both["cost_base"].fillna(0.0)
     both["after"] = both["cost_head"].fillna(0.0)
     both["change"] = both["after"] - both["before"]
-    both["status"] = both["_merge"].map({"left_only": "removed", "right_only": "new", "both": "changed"}).astype(str)
+    sides = {"left_only": "removed", "right_only": "new", "both": "changed"}
+    both["status"] = both["_merge"].map(sides).astype(str)
     same = (both["status"] == "changed") & (both["change"].abs() <= UNCHANGED)
     both.loc[same, "status"] = "unchanged"
     return _by_largest_change(both)
@@ -145,7 +152,7 @@ def _resources(components: pd.DataFrame) -> pd.DataFrame:
             return "new"
         if row.statuses == {"removed"}:
             return "removed"
-        return "unchanged" if abs(row.change) <= UNCHANGED and row.statuses == {"unchanged"} else "changed"
+        return "unchanged" if row.statuses == {"unchanged"} else "changed"
 
     grouped["status"] = grouped.apply(status, axis=1)
     return _by_largest_change(grouped)[RESOURCE_COLUMNS]

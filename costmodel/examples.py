@@ -1,4 +1,4 @@
-"""Regenerate the documentation's examples with the tool itself, so they cannot drift by hand.
+"""Regenerate the documentation's examples with the tool itself, so they are never typed by hand.
 
     python -m costmodel.examples
 
@@ -10,16 +10,13 @@ Writes the outputs for the shipped stacks to `docs/examples/`, and refreshes eve
 
 in docs/costmodel.md and README.md. NAME is a file of docs/examples (Markdown is embedded as
 is, so it renders; other files are fenced, the first N lines when `lines=` is given), or
-`schema:estimate`, `schema:diff` (field tables read from the JSON Schema files).
+`schema:estimate` / `schema:diff` (field tables read from the JSON Schema files).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from costmodel.diff import diff
@@ -34,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "docs" / "examples"
 DOCUMENTS = (ROOT / "docs" / "costmodel.md", ROOT / "README.md")
 BLOCK = re.compile(
-    r"(?P<open><!-- generated: (?P<name>\S+)(?: lines=(?P<lines>\d+))? -->\n).*?(?P<close><!-- /generated -->)",
+    r"(?P<open><!-- generated: (?P<name>\S+)(?: lines=(?P<lines>\d+))? -->\n)"
+    r".*?(?P<close><!-- /generated -->)",
     re.S,
 )
 FENCE_LANGUAGE = {".json": "json", ".csv": "csv", ".txt": "text", ".html": "html"}
@@ -61,14 +59,14 @@ def schema_fields(kind: str) -> str:
     Top-level fields first, then each object of `$defs` under its `title` (where it appears).
     """
     document = schema(kind)
-    parts = [("", document)] + [
-        (f"{part['title']}: ", part) for part in document["$defs"].values() if "properties" in part
-    ]
+    defs = document["$defs"]
+    parts = [("", document)] + [(f"{d['title']}: ", d) for d in defs.values() if "properties" in d]
     rows = []
     for where, part in parts:
         for name, spec in part["properties"].items():
             required = "yes" if name in part.get("required", ()) else "no"
-            rows.append([f"{cell(where)}`{name}`", cell(_type_of(spec, document['$defs'])), required, cell(spec.get("description", ""))])
+            meaning = cell(spec.get("description", ""))
+            rows.append([f"{cell(where)}`{name}`", cell(_type_of(spec, defs)), required, meaning])
     return table(["Field", "Type", "Required", "Meaning"], "llll", rows) + "\n"
 
 
@@ -87,54 +85,40 @@ def _type_of(spec: dict, defs: dict) -> str:
 
 
 def render_block(name: str, lines: int | None, outputs: dict[str, str]) -> str:
-    generators: dict[str, Callable[[], str]] = {
-        "schema:estimate": lambda: schema_fields("estimate"),
-        "schema:diff": lambda: schema_fields("diff"),
-    }
-    if name in generators:
-        return generators[name]()
+    if name.startswith("schema:"):
+        return schema_fields(name.removeprefix("schema:"))
     if name not in outputs:
-        raise SystemExit(f"unknown generated block {name!r}; known: {', '.join([*outputs, *generators])}")
-    text = outputs[name]
-    suffix = Path(name).suffix
+        known = ", ".join([*outputs, "schema:estimate", "schema:diff"])
+        raise SystemExit(f"unknown generated block {name!r}; known: {known}")
+    text, suffix = outputs[name], Path(name).suffix
     if suffix == ".md":
         return text
     if lines is not None:
-        kept = text.splitlines()[:lines]
-        text = "\n".join(kept) + f"\n... ({len(outputs[name].splitlines()) - lines} more lines in docs/examples/{name})\n"
+        rest = len(text.splitlines()) - lines
+        more = f"... {rest} more lines in docs/examples/{name}"
+        text = "\n".join([*text.splitlines()[:lines], more]) + "\n"
     return f"```{FENCE_LANGUAGE.get(suffix, '')}\n{text}```\n"
 
 
-def regenerate(check: bool) -> list[Path]:
-    """Write (or with `check`, only compare) every example; the paths that were out of date."""
+def regenerate() -> list[Path]:
+    """Write every example and generated block; the paths whose content changed."""
     outputs = example_outputs()
-    stale = []
     wanted = {EXAMPLES_DIR / name: text for name, text in outputs.items()}
+
+    def fill(match: re.Match) -> str:
+        lines = int(match["lines"]) if match["lines"] else None
+        return match["open"] + render_block(match["name"], lines, outputs) + match["close"]
+
     for document in DOCUMENTS:
         if document.is_file():
-            text = document.read_text()
-            wanted[document] = BLOCK.sub(
-                lambda m: m["open"] + render_block(m["name"], int(m["lines"]) if m["lines"] else None, outputs) + m["close"],
-                text,
-            )
-    for path, text in wanted.items():
-        if not path.is_file() or path.read_text() != text:
-            stale.append(path)
-            if not check:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text)
-    return stale
-
-
-def main(argv: list[str] | None = None) -> int:
-    args_parser = argparse.ArgumentParser(prog="python -m costmodel.examples", description=__doc__.splitlines()[0])
-    args_parser.add_argument("--check", action="store_true", help="only report what is out of date (exit 1)")
-    args = args_parser.parse_args(argv)
-    stale = regenerate(args.check)
-    for path in stale:
-        print(f"{'out of date' if args.check else 'wrote'}: {path.relative_to(ROOT)}")
-    return 1 if args.check and stale else 0
+            wanted[document] = BLOCK.sub(fill, document.read_text())
+    changed = [p for p, text in wanted.items() if not p.is_file() or p.read_text() != text]
+    for path in changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(wanted[path])
+    return changed
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    for path in regenerate():
+        print(f"wrote {path.relative_to(ROOT)}")

@@ -21,11 +21,12 @@ from costmodel.report.money import compact, usd  # noqa: E402
 
 _SVG_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "costmodel", "font.size": 9}
 MIN_DRAWN = 0.01  # USD a month: the floor of the cost-by-volume chart
-_LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1}  # legible over lines
+# A white box behind labels keeps them legible where they cross a line.
+_LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1}
 
 
 def service_bars(services: pd.DataFrame) -> str:
-    """Horizontal bars of monthly cost per service (`breakdown(estimate, 'service')`), largest on top."""
+    """Bars of monthly cost per service (a `breakdown(estimate, 'service')`), largest on top."""
     with matplotlib.rc_context(_SVG_STYLE):
         figure = Figure(figsize=(7, 0.35 * len(services) + 1))
         axes = figure.add_subplot()
@@ -56,11 +57,16 @@ def cost_by_volume(sweep: pd.DataFrame, current_volume: float, first_limit: dict
         axes.set_yscale("log")
         axes.set_ylim(bottom=MIN_DRAWN)
         axes.axvline(current_volume, color="grey", linestyle=":", linewidth=1)
-        axes.annotate(f"this stack: {compact(current_volume)}", (current_volume, 0.02), xycoords=("data", "axes fraction"), rotation=90, ha="right", va="bottom", color="grey", bbox=_LABEL_BOX)
+        axes.annotate(
+            f"this stack: {compact(current_volume)}", (current_volume, 0.02),
+            xycoords=("data", "axes fraction"), rotation=90, ha="right", va="bottom",
+            color="grey", bbox=_LABEL_BOX,
+        )
         if first_limit:
             axes.axvline(first_limit["volume"], color="#c0392b", linestyle="--", linewidth=1.4)
             axes.annotate(
-                f"first limit: {first_limit['check']} ({first_limit['scope']}) at {compact(first_limit['volume'])}",
+                f"first limit: {first_limit['check']} ({first_limit['scope']}) "
+                f"at {compact(first_limit['volume'])}",
                 (first_limit["volume"], 0.98), xycoords=("data", "axes fraction"), rotation=90,
                 ha="right", va="top", color="#c0392b", bbox=_LABEL_BOX,
             )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
+import pandas as pd
 
 from costmodel.estimate import COLUMNS, Estimate, LineItem
 from costmodel.report.tables import breakdown
@@ -44,7 +45,7 @@ def to_csv(estimate: Estimate) -> str:
 
 
 def estimate_document(estimate: Estimate) -> dict[str, Any]:
-    """The estimate as a schema-version-1 JSON object (validated: a drift fails here, not downstream)."""
+    """The estimate as a schema-version-1 JSON object, validated so a drift fails here."""
     document = {
         "schema_version": SCHEMA_VERSION,
         "kind": "estimate",
@@ -57,7 +58,7 @@ def estimate_document(estimate: Estimate) -> dict[str, Any]:
         "total_monthly_cost": estimate.total,
         "assumptions": estimate.assumptions,
         "warnings": list(estimate.warnings),
-        # Derived from items (ignored on reading), for consumers who want the summary without pandas.
+        # Derived from items and ignored on reading: the summary for consumers without pandas.
         "by_service": _records(breakdown(estimate, "service"), "service"),
         "by_domain": _records(breakdown(estimate, "domain"), "domain"),
         "items": [asdict(item) for item in estimate.items],
@@ -76,7 +77,9 @@ def estimate_from_json(document: str | dict[str, Any], origin: str = "estimate J
         try:
             document = json.loads(document)
         except json.JSONDecodeError as exc:
-            raise EstimateFileError(f"{origin} is not JSON ({exc}); expected `costmodel estimate --format json` output") from None
+            raise EstimateFileError(
+                f"{origin} is not JSON ({exc}); expected `costmodel estimate --format json` output"
+            ) from None
     _check(document, "estimate", origin)
     items = [LineItem(**{column: row[column] for column in COLUMNS}) for row in document["items"]]
     estimate = Estimate(
@@ -103,7 +106,8 @@ def read_estimate(path: Path) -> Estimate:
     try:
         text = Path(path).read_text()
     except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise EstimateFileError(f"cannot read estimate file {path}: {exc.strerror or exc}") from None
+        reason = exc.strerror or exc
+        raise EstimateFileError(f"cannot read estimate file {path}: {reason}") from None
     return estimate_from_json(text, origin=str(path))
 
 
@@ -142,8 +146,8 @@ def diff_to_json(diff: Diff) -> str:
     return json.dumps(diff_document(diff), indent=2, ensure_ascii=False) + "\n"
 
 
-def _records(table, key: str) -> list[dict[str, Any]]:
-    return [{key: row[key], "monthly_cost": float(row["monthly_cost"])} for _, row in table.iterrows()]
+def _records(table: pd.DataFrame, key: str) -> list[dict[str, Any]]:
+    return table[[key, "monthly_cost"]].to_dict("records")
 
 
 def _check(document: Any, kind: str, origin: str) -> None:
@@ -158,4 +162,6 @@ def _check(document: Any, kind: str, origin: str) -> None:
         jsonschema.validate(document, schema(kind))
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "top level"
-        raise EstimateFileError(f"{origin} is not a valid {kind} document: {where}: {exc.message}") from None
+        raise EstimateFileError(
+            f"{origin} is not a valid {kind} document: {where}: {exc.message}"
+        ) from None

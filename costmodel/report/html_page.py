@@ -33,7 +33,8 @@ _ENV = Environment(
 )
 _ENV.filters.update(
     usd=money.usd, usd_rate=money.usd_rate, usd_change=money.usd_change, quantity=money.quantity,
-    compact=money.compact, percent=lambda fraction: "–" if pd.isna(fraction) else f"{100 * fraction:.1f}%",
+    compact=money.compact,
+    percent=lambda fraction: "–" if pd.isna(fraction) else f"{100 * fraction:.1f}%",
 )
 
 
@@ -42,7 +43,9 @@ def estimate_html(estimate: Estimate, sections: Sections | None = None) -> str:
     services = breakdown(estimate, "service")
     volume_chart = None
     if sections.sweep is not None:
-        volume_chart = Markup(charts.cost_by_volume(sections.sweep, estimate.monthly_events, sections.first_limit))
+        volume_chart = Markup(
+            charts.cost_by_volume(sections.sweep, estimate.monthly_events, sections.first_limit)
+        )
     return _ENV.get_template("estimate.html").render(
         e=estimate,
         items=line_items(estimate),
@@ -67,6 +70,7 @@ def headroom_table(sections: Sections) -> pd.DataFrame:
     which it first goes over its quota (NaN: not within the sweep, or no known quota)."""
     now = sections.headroom_now.drop(columns="volume")
     over = sections.headroom[sections.headroom["utilisation"] > 1]
-    limit_at = over.groupby(["check", "scope"], as_index=False)["volume"].min().rename(columns={"volume": "limit_at"})
+    limit_at = over.groupby(["check", "scope"], as_index=False)["volume"].min()
+    limit_at = limit_at.rename(columns={"volume": "limit_at"})
     table = now.merge(limit_at, on=["check", "scope"], how="left")
     return table.sort_values("utilisation", ascending=False, na_position="last", ignore_index=True)

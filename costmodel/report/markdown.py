@@ -10,11 +10,9 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-import pandas as pd
-
 from costmodel.diff import UNCHANGED, Diff
 from costmodel.estimate import Estimate
-from costmodel.report.money import compact, percent_change, quantity, share, usd, usd_change, usd_rate
+from costmodel.report.money import compact, quantity, share, usd, usd_change, usd_rate
 from costmodel.report.tables import (
     VERIFY_MARK,
     assumption_lines,
@@ -28,14 +26,14 @@ TOP_LEVERS = 5
 
 
 def estimate_markdown(estimate: Estimate, levers: Sequence | None = None) -> str:
-    total = estimate.total
+    """Total, per-service and per-domain tables, levers (when given), line items, footnote."""
     note = _footnote_label("prices", estimate.stack)
     parts = [
         f"## Cost estimate: {cell(estimate.stack)}",
-        f"**Monthly cost: {usd(total)}** for {compact(estimate.monthly_events)} events a month "
-        f"in {cell(estimate.region)}[^{note}]",
-        _breakdown_section(estimate, "service", "Service"),
-        _breakdown_section(estimate, "domain", "Domain"),
+        f"**Monthly cost: {usd(estimate.total)}** for {compact(estimate.monthly_events)} events "
+        f"a month in {cell(estimate.region)}[^{note}]",
+        _breakdown_section(estimate, "service"),
+        _breakdown_section(estimate, "domain"),
     ]
     if levers:
         parts.append(_levers_section(levers))
@@ -47,9 +45,12 @@ def estimate_markdown(estimate: Estimate, levers: Sequence | None = None) -> str
 
 
 def diff_markdown(diff: Diff) -> str:
+    """Headline, changed services, changed resources (folded), footnote with both sides' basis.
+
+    No heading: the PR comment script puts each stack's diff under its own.
+    """
     base, head = diff.base, diff.head
-    sides = (base.stack, head.stack) if base.stack != head.stack else ("base", "head")
-    # No heading: the comment script puts each stack's diff under its own.
+    sides = [base.stack, head.stack] if base.stack != head.stack else ["base", "head"]
     note = _footnote_label("cost", base.stack, head.stack)
     parts = [f"**{diff.headline()}**[^{note}]"]
 
@@ -57,21 +58,26 @@ def diff_markdown(diff: Diff) -> str:
     if services.empty:
         parts.append("No service changes in cost.")
     else:
-        rows = [[cell(r.service), usd(r.before), usd(r.after), usd_change(r.change)] for r in services.itertuples()]
-        rows.append(["**Total**", f"**{usd(diff.total_before)}**", f"**{usd(diff.total_after)}**", f"**{usd_change(diff.change)}**"])
-        parts.append(table(["Service", sides[0], sides[1], "Change"], "lrrr", rows))
+        rows = [
+            [cell(r.service), usd(r.before), usd(r.after), usd_change(r.change)]
+            for r in services.itertuples()
+        ]
+        totals = (usd(diff.total_before), usd(diff.total_after), usd_change(diff.change))
+        rows.append(["**Total**", *(f"**{t}**" for t in totals)])
+        parts.append(table(["Service", *sides, "Change"], "lrrr", rows))
 
     resources = diff.resources[diff.resources["status"] != "unchanged"]
     if not resources.empty:
         counts = resources["status"].value_counts()
-        summary = ", ".join(f"{counts[s]} {s}" for s in ("changed", "new", "removed") if s in counts)
+        kinds = [s for s in ("changed", "new", "removed") if s in counts]
+        summary = ", ".join(f"{counts[s]} {s}" for s in kinds)
         rows = [
-            [cell(r.resource), cell(r.service), r.status, usd(r.before), usd(r.after), usd_change(r.change)]
+            [cell(r.resource), cell(r.service), r.status]
+            + [usd(r.before), usd(r.after), usd_change(r.change)]
             for r in resources.itertuples()
         ]
-        parts.append(
-            _details(f"Resources ({summary})", table(["Resource", "Service", "Status", sides[0], sides[1], "Change"], "lllrrr", rows))
-        )
+        headers = ["Resource", "Service", "Status", *sides, "Change"]
+        parts.append(_details(f"Resources ({summary})", table(headers, "lllrrr", rows)))
     parts.append(_footnote(note, [base, head], labels=sides))
     return "\n\n".join(parts) + "\n"
 
@@ -89,38 +95,49 @@ def cell(text: object) -> str:
     return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
 
 
-def _breakdown_section(estimate: Estimate, by: str, heading: str) -> str:
-    frame = breakdown(estimate, by)
+def _breakdown_section(estimate: Estimate, by: str) -> str:
     total = estimate.total
     rows = [
-        [cell(row[by]) + (f" {VERIFY_MARK}" if row["to_verify"] else ""), usd(row["monthly_cost"]), share(row["monthly_cost"], total), str(row["items"])]
-        for _, row in frame.iterrows()
+        [_marked(cell(row[by]), row["to_verify"]), usd(row["monthly_cost"]),
+         share(row["monthly_cost"], total), str(row["item_count"])]
+        for _, row in breakdown(estimate, by).iterrows()
     ]
     rows.append(["**Total**", f"**{usd(total)}**", "100%", str(len(estimate.items))])
-    return f"### By {by}\n\n" + table([heading, "Monthly cost", "Share", "Items"], "lrrr", rows)
+    headers = [by.capitalize(), "Monthly cost", "Share", "Items"]
+    return f"### By {by}\n\n" + table(headers, "lrrr", rows)
 
 
 def _levers_section(levers: Sequence) -> str:
     shown = list(levers)[:TOP_LEVERS]
     rows = [
-        [cell(lv.name), cell(lv.description), usd_change(-lv.monthly_saving), f"{usd(lv.baseline_total)} → {usd(lv.variant_total)}"]
-        for lv in shown
+        [cell(lever.name), cell(lever.description), usd_change(-lever.monthly_saving),
+         f"{usd(lever.baseline_total)} → {usd(lever.variant_total)}"]
+        for lever in shown
     ]
-    more = f"\n\n{len(levers) - len(shown)} more in the HTML report." if len(levers) > len(shown) else ""
-    return "### Levers\n\n" + table(["Lever", "What changes", "Monthly change", "Total (as is → with lever)"], "llrr", rows) + more
+    headers = ["Lever", "What changes", "Monthly change", "Total (as is → with lever)"]
+    text = "### Levers\n\n" + table(headers, "llrr", rows)
+    if len(levers) > len(shown):
+        text += f"\n\n{len(levers) - len(shown)} more in the HTML report."
+    return text
 
 
 def _line_items(estimate: Estimate) -> str:
     rows = [
         [
-            cell(i.service), cell(i.resource), cell(i.component), f"{quantity(i.quantity)} {cell(i.unit)}",
-            f"{usd_rate(i.unit_price)} {cell(i.price_unit)}" + (f" {VERIFY_MARK}" if i.verify else ""),
+            cell(i.service), cell(i.resource), cell(i.component),
+            f"{quantity(i.quantity)} {cell(i.unit)}",
+            _marked(f"{usd_rate(i.unit_price)} {cell(i.price_unit)}", i.verify),
             usd(i.monthly_cost), cell(i.formula),
         ]
         for i in line_items(estimate)
     ]
-    body = table(["Service", "Resource", "Component", "Quantity", "Unit price", "Monthly cost", "Formula"], "llllrrl", rows)
-    return _details(f"Line items ({len(rows)})", body)
+    headers = ["Service", "Resource", "Component", "Quantity", "Unit price", "Monthly cost"]
+    headers.append("Formula")
+    return _details(f"Line items ({len(rows)})", table(headers, "llllrrl", rows))
+
+
+def _marked(text: str, verify: bool) -> str:
+    return f"{text} {VERIFY_MARK}" if verify else text
 
 
 def _details(summary: str, body: str) -> str:
@@ -134,10 +151,13 @@ def _footnote_label(*words: str) -> str:
     return "-".join(re.sub(r"[^A-Za-z0-9]+", "-", w) for w in words)
 
 
-def _footnote(name: str, estimates: Sequence[Estimate], labels: Sequence[str] | None = None) -> str:
+def _footnote(label: str, estimates: Sequence[Estimate], labels: Sequence[str] = ()) -> str:
     lines = []
     for index, estimate in enumerate(estimates):
         prefix = f"{labels[index]} ({cell(estimate.stack)}): " if labels else ""
-        lines.append(f"{prefix}{cell(price_basis(estimate))}; assumptions: {cell(', '.join(assumption_lines(estimate)))}.")
-    notes = [n for n in (verify_note(estimates[-1]),) if n]
-    return f"[^{name}]: " + " ".join(lines + [cell(n) for n in notes])
+        assumptions = cell(", ".join(assumption_lines(estimate)))
+        lines.append(f"{prefix}{cell(price_basis(estimate))}; assumptions: {assumptions}.")
+    flagged = verify_note(estimates[-1])
+    if flagged:
+        lines.append(cell(flagged))
+    return f"[^{label}]: " + " ".join(lines)

@@ -19,7 +19,7 @@ def usd(amount: float) -> str:
 
 
 def usd_rate(price: float) -> str:
-    """A unit price at full precision (Lambda's GB-second is $0.0000133334), at least to the cent."""
+    """A unit price in full (Lambda's GB-second is $0.0000133334), at least to the cent."""
     if price >= 1000 or round(price, 2) == price:
         return f"${price:,.2f}"
     return f"${price:.10f}".rstrip("0")

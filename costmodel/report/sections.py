@@ -18,14 +18,17 @@ from costmodel.estimate import Model
 @dataclass
 class Sections:
     sweep: pd.DataFrame | None = None  # volume, total, one column per service
-    headroom: pd.DataFrame | None = None  # volume, check, scope, needed, available, unit, utilisation
+    # volume, check, scope, needed, available, unit, utilisation
+    headroom: pd.DataFrame | None = None
     headroom_now: pd.DataFrame | None = None  # the same columns at the stack's own volume
     first_limit: dict[str, Any] | None = None  # volume, check, scope of the first quota reached
     levers: list[Any] | None = None  # costmodel.levers.Lever
     seed_check: Any | None = None  # costmodel.seedcheck.SeedCheck
 
 
-def gather(model: Model, *, sweep: bool = True, levers: bool = True, seed_check: bool = True) -> Sections:
+def gather(
+    model: Model, *, sweep: bool = True, levers: bool = True, seed_check: bool = True
+) -> Sections:
     """Compute the requested sections (the sweep and headroom are the slow ones: `sweep=False`)."""
     sections = Sections()
     if sweep:
@@ -38,7 +41,8 @@ def gather(model: Model, *, sweep: bool = True, levers: bool = True, seed_check:
     if levers:
         from costmodel.levers import levers as find_levers
 
-        sections.levers = sorted(find_levers(model), key=lambda lever: lever.monthly_saving, reverse=True)
+        by_saving = sorted(find_levers(model), key=lambda lever: lever.monthly_saving, reverse=True)
+        sections.levers = by_saving
     if seed_check:
         from costmodel.seedcheck import seed_check as check_seed
 

@@ -24,13 +24,17 @@ _PRICING_KEYS = {"price_preset", "free_tier"}
 def breakdown(estimate: Estimate, by: str) -> pd.DataFrame:
     """Monthly cost grouped by `service`, `domain` or `resource`, largest first.
 
-    Columns: <by>, monthly_cost, share (0..1 of the total), items (line items), to_verify
+    Columns: <by>, monthly_cost, share (0..1 of the total), item_count, to_verify
     (line items whose price is flagged verify).
     """
     frame = estimate.frame()
     table = (
         frame.groupby(by, sort=False)
-        .agg(monthly_cost=("monthly_cost", "sum"), items=("monthly_cost", "size"), to_verify=("verify", "sum"))
+        .agg(
+            monthly_cost=("monthly_cost", "sum"),
+            item_count=("monthly_cost", "size"),
+            to_verify=("verify", "sum"),
+        )
         .reset_index()
         .sort_values("monthly_cost", ascending=False, kind="stable", ignore_index=True)
     )
@@ -63,7 +67,8 @@ def price_dates(estimate: Estimate) -> tuple[date, date] | None:
 
 
 def price_basis(estimate: Estimate) -> str:
-    """E.g. `aws-current prices for us-east-1 (effective 2024-10-31 to 2026-11-01), free tier off`."""
+    """E.g. `aws-current prices for us-east-1 (effective 2024-11-01 to 2026-11-01), free tier off`.
+    """
     dates = price_dates(estimate)
     when = ""
     if dates:

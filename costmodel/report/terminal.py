@@ -13,7 +13,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from costmodel.catalogue import Catalogue
+from costmodel.catalogue import Catalogue, PriceItem
 from costmodel.diff import UNCHANGED, Diff
 from costmodel.estimate import Estimate
 from costmodel.report.money import compact, quantity, share, usd, usd_change, usd_rate
@@ -27,95 +27,101 @@ from costmodel.report.tables import (
 )
 
 WIDTH = 160  # for text written to a file, where there is no terminal to measure
+LEFT, RIGHT = "left", "right"
 
 
 def estimate_view(estimate: Estimate) -> list[RenderableType]:
     total = estimate.total
-    services = Table(title="By service", title_justify="left")
-    for name, justify in (("Service", "left"), ("Monthly cost", "right"), ("Share", "right"), ("Items", "right")):
-        services.add_column(name, justify=justify)
+    services = _table(
+        "By service",
+        [("Service", LEFT), ("Monthly cost", RIGHT), ("Share", RIGHT), ("Items", RIGHT)],
+    )
     for _, row in breakdown(estimate, "service").iterrows():
-        mark = f" {VERIFY_MARK}" if row["to_verify"] else ""
-        services.add_row(row["service"] + mark, usd(row["monthly_cost"]), share(row["monthly_cost"], total), str(row["items"]))
+        cost = row["monthly_cost"]
+        name = _marked(row["service"], row["to_verify"])
+        services.add_row(name, usd(cost), share(cost, total), str(row["item_count"]))
     services.add_section()
-    services.add_row(Text("Total", style="bold"), Text(usd(total), style="bold"), "100%", str(len(estimate.items)))
+    services.add_row(_bold("Total"), _bold(usd(total)), "100%", str(len(estimate.items)))
 
-    items = Table(title="Line items", title_justify="left", show_lines=False)
-    for name, justify in (
-        ("Service", "left"), ("Resource", "left"), ("Component", "left"), ("Quantity", "right"),
-        ("Unit", "left"), ("Unit price", "right"), ("Monthly cost", "right"), ("Formula", "left"),
-    ):
-        items.add_column(name, justify=justify, overflow="fold")
+    items = _table(
+        "Line items",
+        [
+            ("Service", LEFT), ("Resource", LEFT), ("Component", LEFT), ("Quantity", RIGHT),
+            ("Unit", LEFT), ("Unit price", RIGHT), ("Monthly cost", RIGHT), ("Formula", LEFT),
+        ],
+    )
     previous = None
     for item in line_items(estimate):
         if previous is not None and item.service != previous:
             items.add_section()
         previous = item.service
-        price = f"{usd_rate(item.unit_price)} {item.price_unit}" + (f" {VERIFY_MARK}" if item.verify else "")
         items.add_row(
-            item.service, item.resource, item.component, quantity(item.quantity), item.unit, price,
+            item.service, item.resource, item.component, quantity(item.quantity), item.unit,
+            _marked(f"{usd_rate(item.unit_price)} {item.price_unit}", item.verify),
             usd(item.monthly_cost), item.formula,
         )
     items.add_section()
-    items.add_row(Text("Total", style="bold"), "", "", "", "", "", Text(usd(total), style="bold"), "")
+    items.add_row(_bold("Total"), "", "", "", "", "", _bold(usd(total)), "")
 
-    view: list[RenderableType] = [
-        Text(
-            f"{estimate.stack}: {usd(total)} a month for {compact(estimate.monthly_events)} events "
-            f"({price_basis(estimate)})",
-            style="bold",
-        ),
-        services,
-        items,
-    ]
+    headline = (
+        f"{estimate.stack}: {usd(total)} a month for {compact(estimate.monthly_events)} events "
+        f"({price_basis(estimate)})"
+    )
+    view: list[RenderableType] = [_bold(headline), services, items]
     view += [Text(f"warning: {w}", style="yellow") for w in estimate.warnings]
-    view += _notes(estimate)
+    view.append(Text(f"Assumptions: {', '.join(assumption_lines(estimate))}", style="dim"))
+    flagged = verify_note(estimate)
+    if flagged:
+        view.append(Text(flagged, style="dim"))
     return view
 
 
 def diff_view(diff: Diff) -> list[RenderableType]:
     base, head = diff.base.stack, diff.head.stack
-    labels = (base, head) if base != head else ("base", "head")
-    services = Table(title="By service (changed)", title_justify="left")
-    for name, justify in (("Service", "left"), (labels[0], "right"), (labels[1], "right"), ("Change", "right")):
-        services.add_column(name, justify=justify)
+    before, after = (base, head) if base != head else ("base", "head")
+    money = [(before, RIGHT), (after, RIGHT), ("Change", RIGHT)]
+    services = _table("By service (changed)", [("Service", LEFT), *money])
     for row in diff.services[diff.services["change"].abs() > UNCHANGED].itertuples():
         services.add_row(row.service, usd(row.before), usd(row.after), _signed(row.change))
     services.add_section()
     services.add_row("Total", usd(diff.total_before), usd(diff.total_after), _signed(diff.change))
 
-    resources = Table(title="By resource (changed, new, removed)", title_justify="left")
-    for name, justify in (("Resource", "left"), ("Service", "left"), ("Status", "left"), (labels[0], "right"), (labels[1], "right"), ("Change", "right")):
-        resources.add_column(name, justify=justify)
+    resources = _table(
+        "By resource (changed, new, removed)",
+        [("Resource", LEFT), ("Service", LEFT), ("Status", LEFT), *money],
+    )
     for row in diff.resources[diff.resources["status"] != "unchanged"].itertuples():
-        resources.add_row(row.resource, row.service, row.status, usd(row.before), usd(row.after), _signed(row.change))
+        money_cells = (usd(row.before), usd(row.after), _signed(row.change))
+        resources.add_row(row.resource, row.service, row.status, *money_cells)
     return [
-        Text(diff.headline(), style="bold"),
+        _bold(diff.headline()),
         services,
         resources,
-        Text(f"{labels[0]} ({base}): {price_basis(diff.base)}", style="dim"),
-        Text(f"{labels[1]} ({head}): {price_basis(diff.head)}", style="dim"),
+        Text(f"{before} ({base}): {price_basis(diff.base)}", style="dim"),
+        Text(f"{after} ({head}): {price_basis(diff.head)}", style="dim"),
     ]
 
 
 def prices_view(catalogue: Catalogue) -> list[RenderableType]:
-    table = Table(title=f"Prices: {catalogue.preset}, {catalogue.region} ({catalogue.currency})", title_justify="left")
-    for name, justify in (
-        ("Item", "left"), ("Service", "left"), ("Price", "right"), ("Tiers", "left"), ("Free tier", "left"),
-        ("Verify", "left"), ("From preset", "left"), ("Effective", "left"), ("Source", "left"),
-    ):
-        table.add_column(name, justify=justify, overflow="fold")
+    table = _table(
+        f"Prices: {catalogue.preset}, {catalogue.region} ({catalogue.currency})",
+        [
+            ("Item", LEFT), ("Service", LEFT), ("Price", RIGHT), ("Tiers", LEFT),
+            ("Free tier", LEFT), ("Verify", LEFT), ("From preset", LEFT), ("Effective", LEFT),
+            ("Source", LEFT),
+        ],
+    )
     for item_id, item in sorted(catalogue.items.items()):
-        tiers = ", ".join(
-            f"{usd_rate(t.price)} ≤{quantity(t.up_to)}" if t.up_to else f"{usd_rate(t.price)} above" for t in item.tiers
-        ) if item.tiers else ""
         free = f"{quantity(item.free_tier.monthly)} {item.unit}/month" if item.free_tier else ""
         table.add_row(
-            item_id, item.service, f"{usd_rate(item.unit_price)} {item.price_unit}", tiers, free,
-            VERIFY_MARK if item.verify else "", catalogue.origin(item_id), str(item.effective), item.source,
+            item_id, item.service, f"{usd_rate(item.unit_price)} {item.price_unit}", _tiers(item),
+            free, VERIFY_MARK if item.verify else "", catalogue.origin(item_id),
+            str(item.effective), item.source,
         )
     flagged = catalogue.to_verify()
-    note = f"{VERIFY_MARK} verify (sources disagree): {', '.join(flagged)}" if flagged else "No prices flagged verify."
+    note = "No prices flagged verify."
+    if flagged:
+        note = f"{VERIFY_MARK} verify (sources disagree): {', '.join(flagged)}"
     return [table, Text(note, style="dim")]
 
 
@@ -128,13 +134,30 @@ def to_text(view: Iterable[RenderableType], width: int = WIDTH) -> str:
     return buffer.getvalue()
 
 
+def _table(title: str, columns: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name, justify in columns:
+        table.add_column(name, justify=justify, overflow="fold")
+    return table
+
+
+def _tiers(item: PriceItem) -> str:
+    if not item.tiers:
+        return ""
+    return ", ".join(
+        f"{usd_rate(t.price)} " + (f"up to {quantity(t.up_to)}" if t.up_to else "beyond")
+        for t in item.tiers
+    )
+
+
+def _marked(text: str, verify: bool) -> str:
+    return f"{text} {VERIFY_MARK}" if verify else text
+
+
+def _bold(text: str) -> Text:
+    return Text(text, style="bold")
+
+
 def _signed(change: float) -> Text:
-    return Text(usd_change(change), style="red" if change > UNCHANGED else "green" if change < -UNCHANGED else "")
-
-
-def _notes(estimate: Estimate) -> list[RenderableType]:
-    notes = [f"Assumptions: {', '.join(assumption_lines(estimate))}"]
-    flagged = verify_note(estimate)
-    if flagged:
-        notes.append(flagged)
-    return [Text(n, style="dim") for n in notes]
+    colour = "red" if change > UNCHANGED else "green" if change < -UNCHANGED else ""
+    return Text(usd_change(change), style=colour)

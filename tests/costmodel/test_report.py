@@ -142,6 +142,7 @@ def test_markdown_has_service_and_domain_tables_with_the_total(estimate):
         expected = breakdown(estimate, by)
         assert [r[0].removesuffix(f" {VERIFY_MARK}") for r in body] == expected[by].tolist()
         assert [r[1] for r in body] == [usd(v) for v in expected["monthly_cost"]]
+        assert [int(r[3]) for r in body] == expected["item_count"].tolist()
     assert f"**Monthly cost: {usd(estimate.total)}**" in text
 
 
@@ -189,12 +190,13 @@ def test_terminal_view_shows_services_items_total_warnings_and_verify_marks(esti
 
 
 class Page(HTMLParser):
-    """Element ids, the text of each table cell, and every <svg> and data: image."""
+    """Element ids, the text of each table cell and row, and every <svg> and data: image."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.ids, self.cells, self.svgs, self.images, self.tags = {}, [], 0, 0, []
+        self.ids, self.cells, self.rows, self.svgs, self.images, self.tags = {}, [], [], 0, 0, []
         self._text: list[str] | None = None
+        self._row: list[str] = []
         self._id: str | None = None
 
     def handle_starttag(self, tag, attrs):
@@ -210,7 +212,11 @@ class Page(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "td" and self._text is not None:
             self.cells.append("".join(self._text).strip())
+            self._row.append(self.cells[-1])
             self._text = None
+        if tag == "tr":
+            self.rows.append(self._row)
+            self._row = []
         if tag in ("p", "h2") and self._id:
             self._id = None
 
@@ -233,6 +239,17 @@ def test_html_report_parses_with_total_charts_and_sections(html_text, hostile, s
         assert lever.name in page.cells
     for row in sections.seed_check.rows:
         assert row.service in page.cells and usd(row.full_topology) in page.cells
+
+
+def test_html_breakdown_tables_match_the_estimate(html_text, hostile):
+    page = Page()
+    page.feed(html_text)
+    for by in ("service", "domain"):
+        for row in breakdown(hostile, by).itertuples():
+            name = getattr(row, by) + (f" {VERIFY_MARK}" if by == "service" and row.to_verify else "")
+            expected = [name, usd(row.monthly_cost), f"{100 * row.share:.1f}%", str(row.item_count)]
+            assert expected in page.rows
+    assert ["Total", usd(hostile.total), "100%", str(len(hostile.items))] in page.rows
 
 
 def test_html_escapes_formulas_and_names(html_text):
