@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from costmodel.diff import UNCHANGED, Diff
 from costmodel.estimate import Estimate
+from costmodel.levers import Lever
 from costmodel.report.money import compact, quantity, share, usd, usd_change, usd_rate
 from costmodel.report.tables import (
     VERIFY_MARK,
@@ -25,7 +26,7 @@ from costmodel.report.tables import (
 TOP_LEVERS = 5
 
 
-def estimate_markdown(estimate: Estimate, levers: Sequence | None = None) -> str:
+def estimate_markdown(estimate: Estimate, levers: Sequence[Lever] | None = None) -> str:
     """Total, per-service and per-domain tables, levers (when given), line items, footnote."""
     note = _footnote_label("prices", estimate.stack)
     parts = [
@@ -107,7 +108,7 @@ def _breakdown_section(estimate: Estimate, by: str) -> str:
     return f"### By {by}\n\n" + table(headers, "lrrr", rows)
 
 
-def _levers_section(levers: Sequence) -> str:
+def _levers_section(levers: Sequence[Lever]) -> str:
     shown = list(levers)[:TOP_LEVERS]
     rows = [
         [cell(lever.name), cell(lever.description), usd_change(-lever.monthly_saving),

@@ -12,7 +12,12 @@ from typing import Any
 
 import pandas as pd
 
+from costmodel import scale
 from costmodel.estimate import Model
+from costmodel.levers import Lever
+from costmodel.levers import levers as find_levers
+from costmodel.seedcheck import SeedCheck
+from costmodel.seedcheck import seed_check as check_seed
 
 
 @dataclass
@@ -21,30 +26,25 @@ class Sections:
     # volume, check, scope, needed, available, unit, utilisation
     headroom: pd.DataFrame | None = None
     headroom_now: pd.DataFrame | None = None  # the same columns at the stack's own volume
-    first_limit: dict[str, Any] | None = None  # volume, check, scope of the first quota reached
-    levers: list[Any] | None = None  # costmodel.levers.Lever
-    seed_check: Any | None = None  # costmodel.seedcheck.SeedCheck
+    first_limit: dict[str, Any] | None = None  # volume, check, scope, ... of the first quota hit
+    levers: list[Lever] | None = None  # largest saving first
+    seed_check: SeedCheck | None = None
 
 
 def gather(
     model: Model, *, sweep: bool = True, levers: bool = True, seed_check: bool = True
 ) -> Sections:
-    """Compute the requested sections (the sweep and headroom are the slow ones: `sweep=False`)."""
+    """Compute the requested sections. The seed check is the slow one: it runs the program
+    twice (the seed's stack and prod), whatever stack `model` is."""
     sections = Sections()
     if sweep:
-        from costmodel import scale
-
         sections.sweep = scale.sweep(model)
         sections.headroom = scale.headroom(model)
         sections.headroom_now = scale.headroom(model, volumes=[model.monthly_events])
         sections.first_limit = scale.first_limit(sections.headroom)
     if levers:
-        from costmodel.levers import levers as find_levers
-
         by_saving = sorted(find_levers(model), key=lambda lever: lever.monthly_saving, reverse=True)
         sections.levers = by_saving
     if seed_check:
-        from costmodel.seedcheck import seed_check as check_seed
-
         sections.seed_check = check_seed()
     return sections

@@ -53,7 +53,10 @@ def test_per_service_changes_are_the_service_totals_and_sum_to_the_total(change,
 def test_resources_are_matched_across_stacks_without_the_stack_prefix(change, dev, prod):
     # dev-orders-processor and prod-orders-processor are one resource of two stacks.
     row = change.resources.set_index(["service", "resource"]).loc[("SQS", "prod-orders-processor")]
-    mine = lambda e, name: sum(i.monthly_cost for i in e.items if i.service == "SQS" and i.resource == name)  # noqa: E731
+    def mine(estimate, name):
+        lines = [i for i in estimate.items if (i.service, i.resource) == ("SQS", name)]
+        return sum(i.monthly_cost for i in lines)
+
     assert row.before == pytest.approx(mine(dev, "dev-orders-processor"))
     assert row.after == pytest.approx(mine(prod, "prod-orders-processor"))
     assert row.status == "changed"
@@ -61,7 +64,8 @@ def test_resources_are_matched_across_stacks_without_the_stack_prefix(change, de
 
 
 def test_new_and_removed_resources(prod):
-    without_audit = dataclasses.replace(prod, items=[i for i in prod.items if "payments-audit" not in i.resource])
+    kept = [i for i in prod.items if "payments-audit" not in i.resource]
+    without_audit = dataclasses.replace(prod, items=kept)
     added = diff(without_audit, prod)
     removed = diff(prod, without_audit)
     audit = sorted({i.resource for i in prod.items if "payments-audit" in i.resource})
@@ -85,7 +89,8 @@ def test_headline_reads_like_infracost(change, dev, prod):
         f"Monthly cost will increase by {usd(prod.total - dev.total)} "
         f"({percent_change(change.percent)}) from {usd(dev.total)} to {usd(prod.total)}"
     )
-    assert diff(prod, dev).headline().startswith(f"Monthly cost will decrease by {usd(prod.total - dev.total)} (-")
+    decrease = f"Monthly cost will decrease by {usd(prod.total - dev.total)} (-"
+    assert diff(prod, dev).headline().startswith(decrease)
 
 
 def test_percent_from_nothing_is_infinite(prod):
@@ -103,7 +108,10 @@ def test_percent_from_nothing_is_infinite(prod):
         (Threshold(usd=10), ["a month exceeds the $10.00 limit"]),
         (Threshold(percent=1e6), []),
         (Threshold(percent=50), ["exceeds the 50% limit"]),
-        (Threshold(usd=10, percent=50), ["a month exceeds the $10.00 limit", "exceeds the 50% limit"]),
+        (
+            Threshold(usd=10, percent=50),
+            ["a month exceeds the $10.00 limit", "exceeds the 50% limit"],
+        ),
     ],
 )
 def test_thresholds_say_which_limit_is_exceeded(change, threshold, tripped):
@@ -123,12 +131,15 @@ def test_pr_comment_for_dev_to_prod(change, dev, prod):
     after_header = text.split("| Service | dev | prod | Change |", 1)[1].splitlines()[2:]
     service_rows = list(itertools.takewhile(lambda line: line.startswith("|"), after_header))
     *services, total = service_rows
-    assert total == f"| **Total** | **{usd(dev.total)}** | **{usd(prod.total)}** | **{usd_change(change.change)}** |"
+    totals = (usd(dev.total), usd(prod.total), usd_change(change.change))
+    assert total == "| **Total** | " + " | ".join(f"**{t}**" for t in totals) + " |"
     changed = change.services[change.services["change"].abs() > 1e-9]
-    assert [row.split(" | ")[0].removeprefix("| ") for row in services] == changed["service"].tolist()
-    assert "<details><summary>Resources (" in text and "| prod-orders-processor | SQS | changed |" in text
+    assert [row.split(" | ")[0].removeprefix("| ") for row in services] == list(changed["service"])
+    assert "<details><summary>Resources (" in text
+    assert "| prod-orders-processor | SQS | changed |" in text
     footnote = text.split("[^cost-dev-prod]: ", 1)[1]
-    assert footnote.startswith("dev (dev): aws-current prices for us-east-1") and "prod (prod): aws-current prices" in footnote
+    assert footnote.startswith("dev (dev): aws-current prices for us-east-1")
+    assert "prod (prod): aws-current prices" in footnote
 
 
 def test_diff_json_validates_against_its_schema(change):

@@ -4,9 +4,6 @@ No test reaches AWS: the refresh itself is replaced, or fails before any client 
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from botocore.exceptions import NoCredentialsError
 
 import costmodel.__main__ as cli
@@ -34,8 +31,9 @@ def test_refresh_writes_the_shipped_file_by_default_and_reports(capsys, monkeypa
     out, err = capsys.readouterr()
     assert calls == [("us-east-1", PRICES_DIR / "aws-current" / "us-east-1.yaml")]
     assert "needs AWS credentials" in err
+    shipped = PRICES_DIR / "aws-current" / "us-east-1.yaml"
     assert out.splitlines() == [
-        f"wrote {PRICES_DIR / 'aws-current' / 'us-east-1.yaml'}: 2 prices refreshed, 1 changed, 1 kept",
+        f"wrote {shipped}: 2 prices refreshed, 1 changed, 1 kept",
         "  changed lambda.requests: $0.20 -> $0.25 per 1,000,000 request (first tier)",
         "  kept eventbridge.events.cross_account: no Price List mapping for this item",
     ]
@@ -43,9 +41,14 @@ def test_refresh_writes_the_shipped_file_by_default_and_reports(capsys, monkeypa
 
 def test_refresh_out_option(capsys, monkeypatch, tmp_path):
     seen = []
-    monkeypatch.setattr(refresh, "refresh", lambda region, out_path, client=None: seen.append(out_path) or refresh.RefreshReport(region, out_path))
-    assert cli.main(["prices", "refresh", "--region", "eu-west-1", "--out", str(tmp_path / "p.yaml")]) == 0
-    assert seen == [Path(tmp_path / "p.yaml")]
+    def fake(region, out_path, client=None):
+        seen.append(out_path)
+        return refresh.RefreshReport(region, out_path)
+
+    monkeypatch.setattr(refresh, "refresh", fake)
+    out = tmp_path / "p.yaml"
+    assert cli.main(["prices", "refresh", "--region", "eu-west-1", "--out", str(out)]) == 0
+    assert seen == [out]
 
 
 def test_refresh_without_credentials_is_a_clear_error(capsys, monkeypatch, tmp_path):
@@ -53,17 +56,20 @@ def test_refresh_without_credentials_is_a_clear_error(capsys, monkeypatch, tmp_p
         raise NoCredentialsError()
 
     monkeypatch.setattr(refresh, "refresh", no_credentials)
-    code = cli.main(["prices", "refresh", "--region", "us-east-1", "--out", str(tmp_path / "p.yaml")])
+    out = tmp_path / "p.yaml"
+    code = cli.main(["prices", "refresh", "--region", "us-east-1", "--out", str(out)])
     err = capsys.readouterr().err.splitlines()
     assert code == 2
-    assert err[-1].startswith("costmodel: error: the AWS Price List API could not be queried (Unable to locate credentials)")
+    assert err[-1].startswith("costmodel: error: the AWS Price List API could not be queried")
+    assert "(Unable to locate credentials)" in err[-1]
     assert "pricing:GetProducts" in err[-1] and "the shipped prices are unchanged" in err[-1]
-    assert not (tmp_path / "p.yaml").exists()
+    assert not out.exists()
 
 
 def test_refresh_of_an_unknown_region_names_the_known_ones(capsys, tmp_path):
     code = cli.main(["prices", "refresh", "--region", "mars-1", "--out", str(tmp_path / "p.yaml")])
     err = capsys.readouterr().err.splitlines()
     assert code == 2
-    assert err[-1].startswith("costmodel: error: no usage-type prefix known for region 'mars-1'; known: ")
+    unknown = "costmodel: error: no usage-type prefix known for region 'mars-1'; known: "
+    assert err[-1].startswith(unknown)
     assert "us-east-1" in err[-1]
