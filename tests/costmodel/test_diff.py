@@ -144,6 +144,11 @@ def test_pr_comment_for_dev_to_prod(change, dev, prod):
 
 def test_diff_json_validates_against_its_schema(change):
     document = json.loads(json.dumps(diff_document(change)))
-    jsonschema.validate(document, json.loads((SCHEMA_DIR / "diff.schema.json").read_text()))
+    schema = json.loads((SCHEMA_DIR / "diff.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    assert list(document) == list(schema["properties"])
+    for part in ("service", "resource", "component"):
+        fields = list(schema["$defs"][part]["properties"])
+        assert all(list(row) == fields for row in document[f"{part}s"])
     assert document["change"] == pytest.approx(change.change)
     assert sum(s["change"] for s in document["services"]) == pytest.approx(change.change)

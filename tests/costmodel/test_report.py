@@ -78,12 +78,20 @@ def test_json_validates_against_the_published_schema(estimate):
     schema = json.loads((SCHEMA_DIR / "estimate.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(document, schema)
+    assert list(document) == list(schema["properties"])  # nothing the schema does not document
     assert document["schema_version"] == 1
     assert document["total_monthly_cost"] == pytest.approx(estimate.total)
     columns = list(estimate.frame().columns)
     assert all(list(item) == columns for item in document["items"])  # the CSV's order too
     by_service = {row["service"]: row["monthly_cost"] for row in document["by_service"]}
     assert by_service == pytest.approx(estimate.by("service").to_dict())
+
+
+def test_a_reader_ignores_fields_added_by_a_newer_revision(estimate):
+    document = json.loads(to_json(estimate))
+    document["generated_by"] = "a later costmodel"
+    document["items"][0]["carbon_g"] = 12.5
+    assert estimate_from_json(document) == estimate
 
 
 def test_json_round_trips_to_an_equal_estimate(estimate, tmp_path):
