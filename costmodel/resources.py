@@ -34,7 +34,9 @@ def from_offline(stack: str, config: dict[str, str] | None = None) -> list[Resou
     from offline.program import run
 
     inventory = run(stack, config=config)
-    custom = [r for r in inventory.resources if r.custom]
+    # The mocks register in whatever order the SDK's tasks finish: sort, so every estimate
+    # (line order, and float sums down to the last digit) is the same run after run.
+    custom = sorted((r for r in inventory.resources if r.custom), key=lambda r: (r.type, r.name))
     keys = {id(r): f"{r.type}::{r.name}" for r in custom}
     # A name can be shared (a rule, its queue and its function are all `dev-orders-processor`):
     # keep every candidate; the topology picks the one of the type it expects.
