@@ -100,8 +100,9 @@ def render_block(name: str, lines: int | None, outputs: dict[str, str]) -> str:
     return f"```{FENCE_LANGUAGE.get(suffix, '')}\n{text}```\n"
 
 
-def regenerate() -> list[Path]:
-    """Write every example and generated block; the paths whose content changed."""
+def stale() -> dict[Path, str]:
+    """Every example file and generated document whose content differs from a fresh run:
+    path -> the content it should have."""
     outputs = example_outputs()
     wanted = {EXAMPLES_DIR / name: text for name, text in outputs.items()}
 
@@ -112,12 +113,16 @@ def regenerate() -> list[Path]:
     for document in DOCUMENTS:
         if document.is_file():
             wanted[document] = BLOCK.sub(fill, document.read_text())
-    changed = [p for p, text in wanted.items() if not p.is_file() or p.read_text() != text]
-    for path in changed:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(wanted[path])
-    return changed
+    return {p: text for p, text in wanted.items() if not p.is_file() or p.read_text() != text}
 
+
+def regenerate() -> list[Path]:
+    """Write every example and generated block; the paths whose content changed."""
+    changed = stale()
+    for path, text in changed.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return list(changed)
 
 if __name__ == "__main__":
     for path in regenerate():
