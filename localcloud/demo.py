@@ -23,7 +23,8 @@ def publish_and_drain(cloud: LocalCloud, mix: Mix, progress: Progress | None = N
     def between_chunks(done: int) -> None:
         if progress is not None:
             progress.update(publishing, completed=done)
-        cloud.step()
+        # Consume while publishing, as Lambda would: shallow queues also keep moto's receives fast.
+        cloud.settle()
 
     ledger = drive(
         cloud.config, mix, events_client=cloud.events, buses=buses, faults=cloud.faults,

@@ -191,7 +191,7 @@ class MotoState:
             self.report.not_emulated.append(Line(type_, name, _NOT_EMULATED.get(type_, "moto has no such resource")))
             return self._fake(type_, name, inputs)
         physical, outputs = creator(name, inputs)
-        if not any(line.name == name for line in self.report.bridged + self.report.played):
+        if not any(line.name == name for line in self.report.bridged + self.report.played + self.report.not_emulated):
             self.report.emulated.append(Line(type_, name, physical))
         return physical, {**inputs, **outputs}
 

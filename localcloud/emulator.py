@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from localcloud.bridges import BridgedEvents, BridgedSqs, DlqAlarms, RuleRelay
+from localcloud.bridges import BridgedEvents, BridgedSqs, DlqAlarms, RuleRelay, speedups
 from localcloud.deploy import Deployment, deploy, queue_name_of
 from localcloud.poller import Faults, MappingPoller
 from offline.program import ACCOUNT, stack_config
@@ -35,6 +35,15 @@ _FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "localcloud",
     "AWS_SESSION_TOKEN": "localcloud",
 }
+
+
+def _import_moto_backends() -> None:
+    """moto imports a service's models on its first request; the handlers' record threads making
+    first requests at once can deadlock on that import, so every service is imported up front."""
+    import importlib
+
+    for service in ("cloudwatch", "dynamodb", "events", "iam", "kms", "logs", "s3", "sns", "sqs", "sts"):
+        importlib.import_module(f"moto.{service}.models")
 
 
 def _decoded(value: str) -> Any:
@@ -75,6 +84,9 @@ class LocalCloud:
         # Powertools would otherwise print one JSON line per log call and metric flush.
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         self._mock.start()
+        _import_moto_backends()
+        self._speedups = speedups()
+        self._speedups.__enter__()
         self.session = boto3.Session(region_name=self.config.region)
         started = time.perf_counter()
         self.deployment: Deployment = deploy(self.stack, self.session, config=self._values)
@@ -95,6 +107,7 @@ class LocalCloud:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._speedups.__exit__(None, None, None)
         self._mock.stop()
         os.environ.clear()
         os.environ.update(self._saved_env)
@@ -130,16 +143,27 @@ class LocalCloud:
         self.alarms.step()
         return work
 
+    def settle(self) -> None:
+        """Step until a round finds nothing to do (open batching windows are left open)."""
+        while self.step():
+            pass
+
     def drain(self, *, timeout_s: float = 600, progress: Callable[[int], None] | None = None) -> float:
         """Run until every relay and consumer queue is empty and no batch is held; returns seconds."""
         started = time.monotonic()
+        reported = 0.0
         while True:
             work = self.step()
-            if progress is not None:
-                progress(self.backlog())
-            if work == 0 and not any(p.holding for p in self.pollers) and self.backlog() == 0:
-                return time.monotonic() - started
-            if time.monotonic() - started > timeout_s:
+            idle = work == 0 and not any(p.holding for p in self.pollers)
+            # Counting messages costs moto a pass over each queue: only when idle or twice a second.
+            now = time.monotonic()
+            if idle or now - reported > 0.5:
+                backlog, reported = self.backlog(), now
+                if progress is not None:
+                    progress(backlog)
+                if idle and backlog == 0:
+                    return now - started
+            if now - started > timeout_s:
                 raise TimeoutError(f"not drained after {timeout_s:.0f} s: backlog {self.backlog()}")
             if work == 0:
                 time.sleep(0.01)  # a batching window is open: let it run instead of spinning

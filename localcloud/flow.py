@@ -155,9 +155,14 @@ def _observe(
         bus = cloud.deployment.exports[flow.domain]["bus_name"]
         return Counter(
             by_id.get(event["detail"]["fulfillmentId"], event["detail"]["fulfillmentId"])
-            for event in cloud.read_tap(f"{bus}-follow-ups")
+            for event in follow_ups(cloud, bus)
         )
     raise ValueError(f"no side-effect observer for handler {flow.handler!r}")
+
+
+def follow_ups(cloud: LocalCloud, bus: str) -> list[dict]:
+    """Follow-up events the consumers published on `bus`; an archive replay's copies are not new."""
+    return [e for e in cloud.read_tap(f"{bus}-follow-ups") if "replay-name" not in e]
 
 
 def counters_total(cloud: LocalCloud, function: str) -> int:

@@ -15,8 +15,9 @@ What it honours, and how:
   a whole, as Lambda would have killed it.
 
 Injected faults (`Faults`) are the emulator's, never the handlers': a transient failure fails a
-chosen record's first attempt before it reaches the handler, a lost delete leaves a processed
-record in the queue so SQS delivers it again. The report labels both as injected.
+chosen record's first attempt before it reaches the handler, an outage fails every attempt of a
+function (a dependency down), a lost delete leaves a processed record in the queue so SQS
+delivers it again. The report labels them as injected.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Faults:
     """Which business events (by `detail_digest`) get an injected fault, per consumer function."""
 
     transient: set[str] = field(default_factory=set)  # first attempt fails
+    outage: set[str] = field(default_factory=set)  # function names whose every attempt fails
     lost_delete: set[str] = field(default_factory=set)  # first success is not deleted
     _seen: set[tuple[str, str, str]] = field(default_factory=set)
 
@@ -243,6 +245,9 @@ class MappingPoller:
         """Fail chosen records' first attempt; in a FIFO batch, the records after it too (order)."""
         to_handler: list[dict] = []
         injected: list[str] = []
+        if self.name in self.faults.outage:
+            self.stats.injected_transient += len(messages)
+            return [], [m["MessageId"] for m in messages]
         for index, message in enumerate(messages):
             if self.faults.first("transient", self.name, digests[message["MessageId"]]):
                 self.stats.injected_transient += 1

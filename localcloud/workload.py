@@ -172,8 +172,8 @@ def drive(
     valid = [p for p in planned if not p.poison]
     chosen = rng.sample(valid, round(len(valid) * mix.duplicates))
     ledger.republished = chosen[: len(chosen) // 2]
-    ledger.faults.lost_delete = {p.digest for p in chosen[len(chosen) // 2 :]}
-    ledger.faults.transient = {p.digest for p in rng.sample(valid, round(len(valid) * mix.failures))}
+    ledger.faults.lost_delete |= {p.digest for p in chosen[len(chosen) // 2 :]}
+    ledger.faults.transient |= {p.digest for p in rng.sample(valid, round(len(valid) * mix.failures))}
     queue = planned + ledger.republished
     for start in range(0, len(queue), chunk):
         part = queue[start : start + chunk]
