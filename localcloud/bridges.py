@@ -20,6 +20,8 @@
   In-process moto only.
 - `jsonpath-cache` (same context manager): moto builds a new JSONPath parser for each of the nine
   default input paths of every rule target, on every event; the bridge memoises the parse.
+- `dispatch-cache` (same context manager): moto converts names character by character and lists
+  a response class's methods with `inspect` on every request; both are pure, so memoised.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ BRIDGES = {
     "replay-window": "archive replay limited to the requested time window",
     "ddb-transaction-snapshot": "TransactWriteItems rollback copies only the items it names (speed)",
     "jsonpath-cache": "moto's per-event JSONPath parser construction memoised (speed)",
+    "dispatch-cache": "moto's per-request name conversion and method listing memoised (speed)",
 }
 
 
@@ -134,10 +137,16 @@ class DlqAlarms:
         self.region = region
         self.state = {a.name: "OK" for a in self.alarms}
         self.raised: list[tuple[str, int]] = []  # (alarm, depth) at each transition to ALARM
+        self._urls = {a.name: sqs.get_queue_url(QueueName=a.queue_name)["QueueUrl"] for a in self.alarms}
+        self._evaluated = 0.0
 
-    def step(self) -> int:
+    def step(self, *, every_s: float = 0.5) -> int:
+        """Evaluate at most every `every_s` (CloudWatch's own period here is 60 s)."""
+        if time.monotonic() - self._evaluated < every_s:
+            return 0
+        self._evaluated = time.monotonic()
         for alarm in self.alarms:
-            url = self.sqs.get_queue_url(QueueName=alarm.queue_name)["QueueUrl"]
+            url = self._urls[alarm.name]
             # moto's name for the CloudWatch metric ApproximateNumberOfMessagesVisible.
             depth = int(
                 self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
@@ -316,9 +325,35 @@ def speedups() -> Iterator[None]:
     DynamoDBBackend.transact_write_items = transact_write_items
     Table.__deepcopy__ = table_copy
     jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(parse)
+    restore_dispatch = _memoise_moto_helpers()
     try:
         yield
     finally:
         DynamoDBBackend.transact_write_items = original
         del Table.__deepcopy__
         jsonpath_ng.ext.parse = parse
+        restore_dispatch()
+
+
+def _memoise_moto_helpers() -> Any:
+    """Replace moto's pure per-request helpers, wherever a moto module imported them by name."""
+    import sys
+
+    from moto.core import utils
+
+    originals = {name: getattr(utils, name) for name in ("camelcase_to_underscores", "method_names_from_class")}
+    cached = {name: functools.lru_cache(maxsize=4096)(function) for name, function in originals.items()}
+    replaced = []
+    for module in list(sys.modules.values()):
+        if not getattr(module, "__name__", "").startswith("moto"):
+            continue
+        for name, function in originals.items():
+            if getattr(module, name, None) is function:
+                setattr(module, name, cached[name])
+                replaced.append((module, name))
+
+    def restore() -> None:
+        for module, name in replaced:
+            setattr(module, name, originals[name])
+
+    return restore

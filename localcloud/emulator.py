@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from localcloud import ops
 from localcloud.bridges import BridgedEvents, BridgedSqs, DlqAlarms, RuleRelay, speedups
 from localcloud.deploy import Deployment, deploy, queue_name_of
 from localcloud.poller import Faults, MappingPoller
@@ -28,6 +29,7 @@ from settings.model import StackConfig
 # Observation taps: queues the emulator adds to see side effects that leave the stack
 # (notifications sent, follow-up events published, alarm notifications). Not part of the program.
 TAP_PREFIX = "localcloud-tap-"
+IDLE_PAUSE_S = (0.005, 0.1)  # the drain loop's back-off when a round finds nothing to do
 FOLLOW_UP_TYPES = ["FulfillmentRequested"]
 
 _FAKE_CREDENTIALS = {
@@ -143,6 +145,10 @@ class LocalCloud:
         self.alarms.step()
         return work
 
+    def evaluate_alarms(self) -> None:
+        """Evaluate now, e.g. before a report: the periodic evaluation may be up to 0.5 s old."""
+        self.alarms.step(every_s=0)
+
     def settle(self) -> None:
         """Step until a round finds nothing to do (open batching windows are left open)."""
         while self.step():
@@ -152,6 +158,7 @@ class LocalCloud:
         """Run until every relay and consumer queue is empty and no batch is held; returns seconds."""
         started = time.monotonic()
         reported = 0.0
+        pause = IDLE_PAUSE_S[0]
         while True:
             work = self.step()
             idle = work == 0 and not any(p.holding for p in self.pollers)
@@ -162,11 +169,15 @@ class LocalCloud:
                 if progress is not None:
                     progress(backlog)
                 if idle and backlog == 0:
+                    self.evaluate_alarms()
                     return now - started
             if now - started > timeout_s:
                 raise TimeoutError(f"not drained after {timeout_s:.0f} s: backlog {self.backlog()}")
-            if work == 0:
-                time.sleep(0.01)  # a batching window is open: let it run instead of spinning
+            # Idle (e.g. a batching window is open): back off as long polling would, instead of
+            # spinning empty receives through moto.
+            pause = IDLE_PAUSE_S[0] if work else min(pause * 2, IDLE_PAUSE_S[1])
+            if not work:
+                time.sleep(pause)
 
     def backlog(self) -> int:
         """Messages still in consumer and relay queues (visible or in flight)."""
@@ -182,42 +193,49 @@ class LocalCloud:
 
     # -- observation taps ----------------------------------------------------------------------
 
-    def _taps(self) -> dict[str, str]:
-        """name -> queue URL of each tap; see TAP_PREFIX."""
-        taps: dict[str, str] = {}
+    def _taps(self) -> dict[str, tuple[str, str]]:
+        """name -> (kind, where) of each tap; see TAP_PREFIX.
 
-        def tap_queue(name: str) -> tuple[str, str]:
-            url = self.sqs.create_queue(QueueName=f"{TAP_PREFIX}{name}")["QueueUrl"]
-            arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            taps[name] = url
-            return url, arn
-
+        Topics are tapped by a queue (their volume is small). Follow-up events are tapped by a
+        log group: moto recounts a queue's messages on every send, so a queue that is never
+        consumed makes each send slower than the last.
+        """
+        taps: dict[str, tuple[str, str]] = {}
         for topic in self.sns.list_topics()["Topics"]:
             arn = topic["TopicArn"]
             if arn.endswith("-notifications") or arn == self.deployment.exports["alarm_topic_arn"]:
-                _, queue_arn = tap_queue(arn.rsplit(":", 1)[1])
-                self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
+                name = arn.rsplit(":", 1)[1]
+                url = self.sqs.create_queue(QueueName=f"{TAP_PREFIX}{name}")["QueueUrl"]
+                self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=ops.queue_arn(self.sqs, url))
+                taps[name] = ("sqs", url)
+        logs = self.session.client("logs")
         for domain in self.config.domains:
             bus = self.deployment.exports[domain]["bus_name"]
-            _, queue_arn = tap_queue(f"{bus}-follow-ups")
-            rule = f"{TAP_PREFIX}{bus}-follow-ups"
+            name = f"{bus}-follow-ups"
+            group = f"/localcloud/tap/{name}"
+            logs.create_log_group(logGroupName=group)
             self.events.put_rule(
-                Name=rule, EventBusName=bus, EventPattern=json.dumps({"detail-type": FOLLOW_UP_TYPES})
+                Name=f"{TAP_PREFIX}{name}", EventBusName=bus, EventPattern=json.dumps({"detail-type": FOLLOW_UP_TYPES})
             )
-            self.events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "tap", "Arn": queue_arn}])
+            target = f"arn:aws:logs:{self.config.region}:{ACCOUNT}:log-group:{group}"
+            self.events.put_targets(Rule=f"{TAP_PREFIX}{name}", EventBusName=bus, Targets=[{"Id": "tap", "Arn": target}])
+            taps[name] = ("logs", group)
         return taps
 
     def read_tap(self, name: str) -> list[dict]:
-        """Every message a tap holds, left in place (read, then made visible again)."""
-        url = self.taps[name]
+        """Everything a tap holds, left in place."""
+        kind, where = self.taps[name]
+        if kind == "logs":
+            pages = self.session.client("logs").get_paginator("filter_log_events").paginate(logGroupName=where)
+            return [json.loads(e["message"]) for page in pages for e in page["events"]]
         seen: list[dict] = []
         while messages := self.sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=30
+            QueueUrl=where, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=30
         ).get("Messages", []):
             seen += messages
         for start in range(0, len(seen), 10):
             self.sqs.change_message_visibility_batch(
-                QueueUrl=url,
+                QueueUrl=where,
                 Entries=[
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
                     for i, m in enumerate(seen[start : start + 10])

@@ -186,7 +186,8 @@ class MappingPoller:
         return len(self._batch)
 
     def step(self) -> int:
-        """Receive what is there, invoke when the batch is due; returns records handled or held."""
+        """Receive what is there, invoke when the batch is due; returns records received or
+        handled now (a batch held open for its window is not work: the loop may sleep)."""
         wanted = self.mapping.batch_size - len(self._batch)
         received = self._receive(min(SQS_RECEIVE_MAX, wanted)) if wanted else []
         if received and not self._batch:
@@ -201,7 +202,7 @@ class MappingPoller:
             batch, self._batch = self._batch, []
             self._invoke(batch)
             return len(batch)
-        return len(received) or len(self._batch)
+        return len(received)
 
     def _receive(self, count: int) -> list[dict]:
         response = self.sqs.receive_message(
