@@ -97,13 +97,13 @@ def _problems(flow: ConsumerFlow) -> str:
 
 def dlq_section(flows: list[ConsumerFlow], limit: int = 12) -> RenderableType:
     table = Table(title="DLQ contents (reason from the consumers' own envelope check)")
-    for column in ("consumer", "type", "business key", "receives", "reason"):
+    for column in ("consumer", "type", "business key", "receives (+1: this read)", "reason"):
         table.add_column(column)
     shown = 0
     for flow in flows:
         for entry in flow.dlq:
             if shown < limit:
-                table.add_row(f"{flow.domain}/{flow.consumer}", entry.detail_type, str(entry.key), str(entry.receive_count), entry.reason[:90])
+                table.add_row(f"{flow.domain}/{flow.consumer}", entry.detail_type, str(entry.key), str(entry.receive_count), entry.reason[:130])
             shown += 1
     if shown > limit:
         table.caption = f"{shown - limit} more not shown; `python -m localcloud dlq inspect` lists all"

@@ -158,13 +158,15 @@ def drive(
     faults: Faults,
     published_at: dict[str, float],
     planned: list[Planned] | None = None,
-    chunk: int = 200,
+    chunk: int = 20,
     progress: Any = None,
 ) -> Ledger:
     """Publish the plan: valid events through `publish`, poison straight to PutEvents.
 
     The chosen faults are written into `faults` and publish times into `published_at`: the
-    pollers read both. `progress(n)` is called after each chunk, so the caller can drain.
+    pollers read both. `progress(n)` is called after each chunk, so the caller can consume
+    between chunks: moto scans a queue's every message on each receive, so small chunks (shallow
+    queues) are what keeps the emulator fast.
     """
     rng = random.Random(mix.seed + 1)
     planned = plan(config, mix) if planned is None else planned
