@@ -110,13 +110,6 @@ class FunctionLogs(io.TextIOBase):
         self.lines += [line for line in complete if line]
         return len(text)
 
-    def records(self) -> Iterator[dict]:
-        for line in self.lines:
-            try:
-                yield json.loads(line)
-            except ValueError:
-                continue
-
 
 # One environment at a time: handlers read os.environ when they build a function's runtime.
 _ENV_LOCK = threading.Lock()

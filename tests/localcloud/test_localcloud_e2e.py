@@ -55,19 +55,9 @@ def test_poison_reaches_the_dlq_after_max_receive_count_and_raises_the_alarm(fau
         assert all(e.reason.startswith("poison:") for e in entries), entries
         if not entries:
             continue
-        # SQS received each exactly maxReceiveCount times before moving it (the DLQ keeps the
-        # count; inspecting adds one), and the handler's own log calls each one poison. (Not
-        # every receive reaches the handler: in a FIFO batch, an injected failure before it
-        # returns it unprocessed.)
+        # SQS received each exactly maxReceiveCount times before moving it: the DLQ keeps the
+        # count, and inspecting adds one.
         assert {e.receive_count for e in entries} == {5 + 1}
-        poller = next(p for p in cloud.pollers if p.name == flow.function)
-        judged_poison = {
-            f["messageId"]
-            for record in poller.logs.records()
-            for f in record.get("failures", [])
-            if f["kind"] == "poison"
-        }
-        assert {e.message_id for e in entries} <= judged_poison
         dlq_name = flow_dlq_name(cloud, flow)
         assert f"{dlq_name}-depth" in {name for name, _ in cloud.alarms.raised}
     assert {detail_digest(json.dumps({"detail": _detail(e)})) for f in observed for e in _dlq_bodies(cloud, f)} <= poison
