@@ -3,8 +3,9 @@
     with LocalCloud("local") as cloud:
         ledger = workload.drive(...); cloud.drain()
 
-In-process moto (`mock_aws`) is used rather than ThreadedMotoServer: no HTTP round trip per call,
-which is most of an SQS call's cost (see benchmarks/bench_localcloud.py).
+In-process moto (`mock_aws`) is used rather than ThreadedMotoServer: it saves an HTTP round trip
+per call, and the speed bridges (`bridges.speedups`) need moto's objects in this process. moto is
+process-wide: one LocalCloud at a time.
 """
 
 from __future__ import annotations
