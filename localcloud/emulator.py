@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,10 @@ from settings.model import StackConfig
 TAP_PREFIX = "localcloud-tap-"
 IDLE_PAUSE_S = (0.005, 0.1)  # the drain loop's back-off when a round finds nothing to do
 FOLLOW_UP_TYPES = ["FulfillmentRequested"]
+
+# Powertools keeps one metric set per process; with several functions in one process, one
+# function's flush can leave another's empty. On Lambda each function has its own process.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "localcloud",

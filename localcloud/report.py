@@ -31,10 +31,15 @@ def deploy_section(report: DeployReport, seconds: float) -> RenderableType:
         kinds = Counter(line.type.split(":")[-1] for line in lines)
         table.add_row(label, str(len(lines)), ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items())))
     details = Table(title="Bridged and not emulated, with reasons")
-    details.add_column("resource")
+    details.add_column("resources")
     details.add_column("reason")
+    by_reason: dict[str, list[str]] = {}
     for line in report.bridged + report.not_emulated:
-        details.add_row(line.name, line.detail)
+        by_reason.setdefault(line.detail, []).append(line.name)
+    for reason, names in by_reason.items():
+        names = sorted(names)
+        more = f" (+{len(names) - 3} more)" if len(names) > 3 else ""
+        details.add_row(", ".join(names[:3]) + more, reason)
     bridges = Table(title="Bridges for moto's gaps")
     bridges.add_column("bridge")
     bridges.add_column("what it supplies")
@@ -148,12 +153,19 @@ def conservation_line(flows: list[ConsumerFlow]) -> RenderableType:
 
 
 def cost_section(stack: str) -> RenderableType:
-    """LEAD: wire the cost model here (costmodel's API is not final). One call site, on purpose."""
-    try:
-        import costmodel  # noqa: F401  # the estimate entry point is not final yet
-    except ImportError:
-        return Text("cost model not available")
-    return Text(f"cost estimate for stack {stack!r}: cost model not wired yet (see localcloud/report.py)")
+    """What the stack would cost on AWS at its projected monthly volume (not the demo's)."""
+    from costmodel.estimate import load_model
+    from costmodel.report.terminal import summary_view
+
+    estimate = load_model(stack).estimate()
+    return Group(
+        *summary_view(estimate),
+        Text(
+            f"Every line item with its formula: python -m costmodel estimate --stack {stack} "
+            "(--format html for charts)",
+            style="dim",
+        ),
+    )
 
 
 def flow_report(cloud: LocalCloud, ledger: Ledger, flows: list[ConsumerFlow], timings: dict[str, Any]) -> RenderableType:

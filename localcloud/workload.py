@@ -31,7 +31,7 @@ POISON_FIELD = "injectedPoison"  # every schema forbids additional properties
 
 @dataclass(frozen=True)
 class Mix:
-    events: int = 3_000
+    events: int = 2_000
     duplicates: float = 0.05
     failures: float = 0.02
     poison: float = 0.01

@@ -30,7 +30,8 @@ WIDTH = 160  # for text written to a file, where there is no terminal to measure
 LEFT, RIGHT = "left", "right"
 
 
-def estimate_view(estimate: Estimate) -> list[RenderableType]:
+def summary_view(estimate: Estimate) -> list[RenderableType]:
+    """The headline and the per-service table: what a user reads first."""
     total = estimate.total
     services = _table(
         "By service",
@@ -42,7 +43,15 @@ def estimate_view(estimate: Estimate) -> list[RenderableType]:
         services.add_row(name, usd(cost), share(cost, total), str(row["item_count"]))
     services.add_section()
     services.add_row(_bold("Total"), _bold(usd(total)), "100%", str(len(estimate.items)))
+    headline = (
+        f"{estimate.stack}: {usd(total)} a month for {compact(estimate.monthly_events)} events "
+        f"({price_basis(estimate)})"
+    )
+    return [_bold(headline), services]
 
+
+def estimate_view(estimate: Estimate) -> list[RenderableType]:
+    total = estimate.total
     items = _table(
         "Line items",
         [
@@ -63,11 +72,7 @@ def estimate_view(estimate: Estimate) -> list[RenderableType]:
     items.add_section()
     items.add_row(_bold("Total"), "", "", "", "", "", _bold(usd(total)), "")
 
-    headline = (
-        f"{estimate.stack}: {usd(total)} a month for {compact(estimate.monthly_events)} events "
-        f"({price_basis(estimate)})"
-    )
-    view: list[RenderableType] = [_bold(headline), services, items]
+    view: list[RenderableType] = [*summary_view(estimate), items]
     view += [Text(f"warning: {w}", style="yellow") for w in estimate.warnings]
     view.append(Text(f"Assumptions: {', '.join(assumption_lines(estimate))}", style="dim"))
     flagged = verify_note(estimate)
