@@ -5,7 +5,7 @@
 CPU time is split three ways: "moto" is moto serving requests (its botocore stub, timed around
 each call, in every thread); "handlers" is the consumers' own code (their invocations minus the
 moto calls inside them); the rest is localcloud, the producer and boto3 building requests.
-Aim on a 2-core machine: the default demo (3,000 events) under a minute, 10,000 under 3 minutes.
+Aim on a 2-core machine: the default demo (2,000 events) under a minute, 10,000 under 3 minutes.
 """
 
 from __future__ import annotations

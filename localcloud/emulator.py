@@ -31,7 +31,8 @@ from settings.model import StackConfig
 # Observation taps: queues the emulator adds to see side effects that leave the stack
 # (notifications sent, follow-up events published, alarm notifications). Not part of the program.
 TAP_PREFIX = "localcloud-tap-"
-IDLE_PAUSE_S = (0.005, 0.1)  # the drain loop's back-off when a round finds nothing to do
+IDLE_PAUSE_S = (0.005, 0.1)
+TAP_COLLECT_EVERY_S = 0.2  # the drain loop's back-off when a round finds nothing to do
 FOLLOW_UP_TYPES = ["FulfillmentRequested"]
 
 # Powertools keeps one metric set per process; with several functions in one process, one
@@ -112,6 +113,8 @@ class LocalCloud:
         )
         self.pollers = [self._poller(m) for m in self.deployment.mappings]
         self.taps = self._taps()
+        self._tapped: dict[str, list[dict]] = {name: [] for name in self.taps}
+        self._taps_collected_at = 0.0
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -149,6 +152,8 @@ class LocalCloud:
         work = sum(relay.step() for relay in self.relays)
         work += sum(poller.step() for poller in self.pollers)
         self.alarms.step()
+        if time.monotonic() - self._taps_collected_at > TAP_COLLECT_EVERY_S:
+            self._collect_taps()
         return work
 
     def evaluate_alarms(self) -> None:
@@ -202,9 +207,9 @@ class LocalCloud:
     def _taps(self) -> dict[str, tuple[str, str]]:
         """name -> (kind, where) of each tap; see TAP_PREFIX.
 
-        Topics are tapped by a queue (their volume is small). Follow-up events are tapped by a
-        log group: moto recounts a queue's messages on every send, so a queue that is never
-        consumed makes each send slower than the last.
+        Topics are tapped by a queue that `step` empties into memory, and follow-up events by a
+        log group: moto recounts a queue's messages on every send, so a queue left to fill makes
+        each send slower than the last.
         """
         taps: dict[str, tuple[str, str]] = {}
         for topic in self.sns.list_topics()["Topics"]:
@@ -229,22 +234,25 @@ class LocalCloud:
         return taps
 
     def read_tap(self, name: str) -> list[dict]:
-        """Everything a tap holds, left in place."""
+        """Everything a tap has seen so far."""
         kind, where = self.taps[name]
         if kind == "logs":
             pages = self.session.client("logs").get_paginator("filter_log_events").paginate(logGroupName=where)
             return [json.loads(e["message"]) for page in pages for e in page["events"]]
-        seen: list[dict] = []
-        while messages := self.sqs.receive_message(
-            QueueUrl=where, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=30
-        ).get("Messages", []):
-            seen += messages
-        for start in range(0, len(seen), 10):
-            self.sqs.change_message_visibility_batch(
-                QueueUrl=where,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                    for i, m in enumerate(seen[start : start + 10])
-                ],
-            )
-        return [json.loads(m["Body"]) for m in seen]
+        self._collect_taps()
+        return list(self._tapped[name])
+
+    def _collect_taps(self) -> None:
+        """Move what the queue taps received into memory, so those queues stay shallow."""
+        self._taps_collected_at = time.monotonic()
+        for name, (kind, url) in self.taps.items():
+            if kind != "sqs":
+                continue
+            while messages := self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            ).get("Messages", []):
+                self._tapped.setdefault(name, []).extend(json.loads(m["Body"]) for m in messages)
+                self.sqs.delete_message_batch(
+                    QueueUrl=url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+                )
