@@ -63,6 +63,39 @@ def queue_policy(queue_arn: pulumi.Input[str], sender: Sender) -> pulumi.Output[
     )
 
 
+def queue_alarm(
+    name: str,
+    *,
+    alarm_name: str,
+    description: str,
+    metric: str,
+    queue: aws.sqs.Queue,
+    threshold: float,
+    periods: int,
+    topic_arn: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> aws.cloudwatch.MetricAlarm:
+    """A per-minute maximum of an SQS metric above `threshold` for `periods` minutes; it
+    notifies the alarm topic when it fires and when it clears."""
+    return aws.cloudwatch.MetricAlarm(
+        name,
+        name=alarm_name,
+        alarm_description=description,
+        namespace="AWS/SQS",
+        metric_name=metric,
+        dimensions={"QueueName": queue.name},
+        statistic="Maximum",
+        period=60,
+        evaluation_periods=periods,
+        threshold=threshold,
+        comparison_operator="GreaterThanThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 class DeadLetterQueue(pulumi.ComponentResource):
     """A DLQ with an alarm at depth > 0: every message in it is an incident."""
 
@@ -95,22 +128,16 @@ class DeadLetterQueue(pulumi.ComponentResource):
                 policy=queue_policy(self.queue.arn, sender),
                 opts=child,
             )
-        self.depth_alarm = aws.cloudwatch.MetricAlarm(
+        self.depth_alarm = queue_alarm(
             f"{name}-depth",
-            name=f"{queue_name}-depth",
-            alarm_description=f"{queue_name} holds failed events: inspect, fix, redrive.",
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": self.queue.name},
-            statistic="Maximum",
-            period=60,
-            evaluation_periods=1,
+            alarm_name=f"{queue_name}-depth",
+            description=f"{queue_name} holds failed events: inspect, fix, redrive.",
+            metric="ApproximateNumberOfMessagesVisible",
+            queue=self.queue,
             threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[alarm_topic_arn],
-            ok_actions=[alarm_topic_arn],
-            opts=child,
+            periods=1,
+            topic_arn=alarm_topic_arn,
+            parent=self,
         )
         self.register_outputs({"url": self.queue.url, "arn": self.queue.arn})
 
@@ -176,23 +203,16 @@ class ConsumerQueue(pulumi.ComponentResource):
             policy=queue_policy(self.queue.arn, sender),
             opts=child,
         )
-        self.age_alarm = aws.cloudwatch.MetricAlarm(
+        self.age_alarm = queue_alarm(
             f"{name}-age",
-            name=f"{queue_name}-oldest-message-age",
-            alarm_description=f"{queue_name} is falling behind: the consumer is failing or "
-            "throttled.",
-            namespace="AWS/SQS",
-            metric_name="ApproximateAgeOfOldestMessage",
-            dimensions={"QueueName": self.queue.name},
-            statistic="Maximum",
-            period=60,
-            evaluation_periods=5,
+            alarm_name=f"{queue_name}-oldest-message-age",
+            description=f"{queue_name} is falling behind: the consumer is failing or throttled.",
+            metric="ApproximateAgeOfOldestMessage",
+            queue=self.queue,
             threshold=settings.age_alarm_s,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[alarm_topic_arn],
-            ok_actions=[alarm_topic_arn],
-            opts=child,
+            periods=5,
+            topic_arn=alarm_topic_arn,
+            parent=self,
         )
         self.register_outputs(
             {"url": self.queue.url, "arn": self.queue.arn, "dlq_url": self.dlq.queue.url}
