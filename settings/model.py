@@ -225,7 +225,7 @@ class Domain(Strict):
             )
 
         def check_types(where: str, sub: Subscription) -> None:
-            for t in detail_types_of(sub, self.source):
+            for t in detail_types_of(sub):
                 if t not in declared:
                     raise ValueError(
                         f"{where} subscribes to event type {t!r}, which this domain does not "
@@ -257,7 +257,7 @@ class Domain(Strict):
         return self
 
 
-def detail_types_of(sub: Subscription, source: str) -> list[str]:
+def detail_types_of(sub: Subscription) -> list[str]:
     """The exact detail types a rule subscription names (prefix/wildcard matchers name none)."""
     if sub.detail_types is not None:
         return list(sub.detail_types)
