@@ -70,15 +70,4 @@ pulumi.export("alarm_topic_arn", alarms.topic.arn)
 pulumi.export("idempotency_table", storage.table.name)
 pulumi.export("archive_bucket", storage.bucket.bucket)
 for name, domain in domains.items():
-    pulumi.export(
-        name,
-        {
-            "bus_arn": domain.routing.bus.arn,
-            "bus_name": domain.routing.bus.name,
-            "queue_urls": {c: q.queue.url for c, q in domain.queues.items()},
-            "dlq_urls": {c: q.dlq.queue.url for c, q in domain.queues.items()},
-            "delivery_dlq_url": domain.routing.delivery_dlq.queue.url,
-            "function_names": {c: f.function.name for c, f in domain.functions.items()},
-            "dashboard": domain.dashboard.dashboard_name,
-        },
-    )
+    pulumi.export(name, domain.outputs)

@@ -144,14 +144,17 @@ class Domain(pulumi.ComponentResource):
             dashboard_body=self._dashboard_body(platform.region),
             opts=child,
         )
-        self.register_outputs(
-            {
-                "bus_arn": self.routing.bus.arn,
-                "queue_urls": {c: q.queue.url for c, q in self.queues.items()},
-                "dlq_urls": {c: q.dlq.queue.url for c, q in self.queues.items()},
-                "function_names": {c: f.function.name for c, f in self.functions.items()},
-            }
-        )
+        # What operators need (also the stack's export per domain).
+        self.outputs = {
+            "bus_arn": self.routing.bus.arn,
+            "bus_name": self.routing.bus.name,
+            "queue_urls": {c: q.queue.url for c, q in self.queues.items()},
+            "dlq_urls": {c: q.dlq.queue.url for c, q in self.queues.items()},
+            "delivery_dlq_url": self.routing.delivery_dlq.queue.url,
+            "function_names": {c: f.function.name for c, f in self.functions.items()},
+            "dashboard": self.dashboard.dashboard_name,
+        }
+        self.register_outputs(self.outputs)
 
     def _environment(self, domain_name: str, consumer_name: str, consumer: Consumer) -> dict:
         config, platform = self._config, self._platform
