@@ -163,7 +163,7 @@ def run(
     """Evaluate the program for `stack` (or explicit namespaced `config`) and return its inventory."""
     values = stack_config(stack) if config is None else config
     _placeholder_layers()
-    region = json.loads(json.dumps(values.get("aws:region", "us-east-1")))
+    region = values.get("aws:region", "us-east-1")
     recorder = _Recorder(state or fake_state(region))
     pulumi.runtime.settings.SETTINGS.rpc_manager.clear()
     pulumi.runtime.settings.SETTINGS.outputs.clear()
