@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from handler_kit import SCENARIOS, invoke
+from handler_kit import SCENARIOS, failed_ids, invoke
 
 from handlers.catalog import HANDLERS
 
@@ -26,9 +26,11 @@ def test_measured_write_units_match_the_catalogue(scenario, cloud, meter):
     scenario.prepare(cloud)
     env = scenario.env(cloud)
     event = scenario.event()
-    invoke(scenario.module, env, scenario.record(event))
+    assert failed_ids(invoke(scenario.module, env, scenario.record(event))) == []
     assert meter.units == HANDLERS[scenario.name].ddb_writes_per_event
 
     meter.reset()
-    invoke(scenario.module, env, scenario.record({**event, "id": "re-sent"}))
+    assert (
+        failed_ids(invoke(scenario.module, env, scenario.record({**event, "id": "re-sent"}))) == []
+    )
     assert meter.units == HANDLERS[scenario.name].ddb_writes_per_duplicate

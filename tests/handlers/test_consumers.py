@@ -39,9 +39,9 @@ def test_audit_retries_never_duplicate_or_overwrite(cloud):
     assert json.loads(body) == event
 
     resent = {**event, "id": "re-sent", "time": "2026-03-04T00:00:00Z"}
-    conflicting = eb_event("PaymentCaptured", payment(amount=1.0), domain="payments")
-    invoke(audit_logger, env, s.record(event), s.record(resent))
-    assert failed_ids(invoke(audit_logger, env, s.record(conflicting))) != []
+    conflicting = s.record(eb_event("PaymentCaptured", payment(amount=1.0), domain="payments"))
+    assert failed_ids(invoke(audit_logger, env, s.record(event), s.record(resent))) == []
+    assert failed_ids(invoke(audit_logger, env, conflicting)) == [conflicting["messageId"]]
 
     assert cloud.archive() == {key: body}
     assert cloud.s3.head_object(Bucket=BUCKET, Key=key)["ETag"] == etag

@@ -16,6 +16,7 @@ from handler_kit import (
 )
 
 from handlers import audit_logger, notification_sender, order_processor
+from handlers.catalog import HANDLERS
 from handlers.runtime import aws as runtime_aws
 
 BY_NAME = {s.name: s for s in SCENARIOS}
@@ -246,5 +247,8 @@ def test_consumers_sharing_the_table_do_not_block_each_other(cloud, meter):
 
 def test_every_item_id_starts_with_the_function_name(scenario, cloud, meter):
     env = scenario.env(cloud, "fn-under-test")
-    invoke(scenario.module, env, scenario.record(scenario.event()))
-    assert all(i["id"]["S"].startswith("fn-under-test") for i in cloud.items())
+    assert failed_ids(invoke(scenario.module, env, scenario.record(scenario.event()))) == []
+    items = cloud.items()
+    # Every consumer but the audit logger (an S3 guard) writes an item; else the check is vacuous.
+    assert bool(items) == (HANDLERS[scenario.name].ddb_writes_per_event > 0)
+    assert all(i["id"]["S"].startswith("fn-under-test") for i in items)
