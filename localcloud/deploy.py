@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from offline.program import ACCOUNT, Inventory, fake_state, run, stack_config
@@ -116,7 +113,7 @@ class Deployment:
 
 def _int(value: Any) -> int:
     """Numbers arrive as floats from the mocks; AWS APIs want integers."""
-    return int(round(float(value)))
+    return round(float(value))
 
 
 def _suffix() -> str:
@@ -191,6 +188,7 @@ class MotoState:
             self.report.not_emulated.append(Line(type_, name, _NOT_EMULATED.get(type_, "moto has no such resource")))
             return self._fake(type_, name, inputs)
         physical, outputs = creator(name, inputs)
+        # Registrations may run on several threads at once: a creator's notes are found by name, not count.
         if not any(line.name == name for line in self.report.bridged + self.report.played + self.report.not_emulated):
             self.report.emulated.append(Line(type_, name, physical))
         return physical, {**inputs, **outputs}
@@ -688,7 +686,6 @@ def deploy(stack: str, session: Any, *, config: dict[str, str] | None = None) ->
     """
     values = stack_config(stack) if config is None else config
     region = values.get("aws:region", "us-east-1")
-    os.environ.setdefault("EDA_BUILD_DIR", _empty_layer_build())
     state = MotoState(session, region)
     inventory = run(stack, config=values, state=state)
     return Deployment(
@@ -701,11 +698,3 @@ def deploy(stack: str, session: Any, *, config: dict[str, str] | None = None) ->
         relays=state.relays,
         alarms=state.alarms,
     )
-
-
-def _empty_layer_build() -> str:
-    """The program packages a layer folder per architecture; the emulator needs only empty ones."""
-    build = Path(tempfile.mkdtemp(prefix="localcloud-build-"))
-    for arch in ("arm64", "x86_64"):
-        (build / f"layer-{arch}").mkdir()
-    return str(build)
