@@ -1,7 +1,8 @@
 """Where every published event ended up, read from the services, not from counters of our own.
 
 For each consumer: which business events the declared routing should bring it (rule pattern,
-and for topic subscribers the SNS filter policy, evaluated with moto's matchers on the ledger),
+and for topic subscribers the SNS filter policy, evaluated on the ledger by the project's own
+matcher `costmodel.patterns`, independently of moto's routing),
 which of them its side effect shows as applied, and which sit in its DLQ. The side effects are
 read where each handler leaves them:
 
@@ -16,19 +17,16 @@ read where each handler leaves them:
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from moto.events.models import EventPattern
-from moto.sns.utils import FilterPolicyMatcher
-
+from costmodel.patterns import EVENTBRIDGE, SNS_MESSAGE_BODY, compile_pattern
 from handlers.runtime.envelope import business_key, digest
 from localcloud.emulator import LocalCloud
 from localcloud.ops import DlqEntry, inspect
-from localcloud.workload import Ledger, Planned
+from localcloud.workload import STATUSES, Ledger, Planned
 from settings.model import Subscription, event_pattern
 
 ORDER_SUBJECT = re.compile(r"^Order (?P<order>\S+) (?:received|is (?P<status>\w+))$")
@@ -78,14 +76,14 @@ def matching(
 ) -> list[Planned]:
     """The ledger's events a rule's deployed pattern (and a subscription's filter policy) accept."""
     domain = cloud.config.domains[domain_name]
-    pattern = EventPattern.load(json.dumps(event_pattern(rule, domain.source)))
-    policy = FilterPolicyMatcher(filter_policy, "MessageBody") if filter_policy else None
+    pattern = compile_pattern(event_pattern(rule, domain.source), EVENTBRIDGE)
+    policy = compile_pattern(filter_policy, SNS_MESSAGE_BODY) if filter_policy else None
     chosen = []
     for p in ledger.events:
         if p.domain != domain_name:
             continue
         event = envelope(p, domain.source)
-        if pattern.matches_event(event) and (policy is None or policy.matches(None, json.dumps(event))):
+        if pattern.matches(event) and (policy is None or policy.matches(event)):
             chosen.append(p)
     return chosen
 
@@ -140,8 +138,6 @@ def _observe(
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"audit/{flow.domain}/")
         return Counter(o["Key"].rsplit("/", 1)[1].removesuffix(".json") for page in pages for o in page.get("Contents", []))
     if flow.handler == "notification_sender":
-        from localcloud.workload import STATUSES
-
         seen: Counter = Counter()
         for message in cloud.read_tap(f"{cloud.stack}-{flow.domain}-notifications"):
             match = ORDER_SUBJECT.match(message.get("Subject", ""))
