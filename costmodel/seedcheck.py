@@ -15,9 +15,11 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from costmodel.catalogue import load_catalogue
 from costmodel.estimate import Model, load_model, price
 from costmodel.scenarios import scenario_model
 from costmodel.usage import SQS_IDLE, SQS_SEND
+from settings.load import from_stack_file
 
 SEED_VOLUME = 10_000_000
 # The seed's table: service -> (as written, low, high) USD a month at 10M events.
@@ -28,6 +30,7 @@ SEED_TABLE = {
     "DynamoDB": ("~$2", 2.0, 2.0),
 }
 FULL_TOPOLOGY_STACK = "prod"
+FULL_TOPOLOGY_PRESET = "aws-current"
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ def seed_check(scenario: Model | None = None, full: Model | None = None) -> Seed
     `prod` stack (aws-current); pass models to reuse ones already built.
     """
     scenario = scenario or scenario_model("seed", preset="seed")
-    full = full or load_model(FULL_TOPOLOGY_STACK, preset="aws-current")
+    full = full or full_topology()
     if scenario.monthly_events != SEED_VOLUME:
         raise ValueError(
             f"the seed scenario must project {SEED_VOLUME:,} events a month, not "
@@ -80,6 +83,22 @@ def seed_check(scenario: Model | None = None, full: Model | None = None) -> Seed
             )
         )
     return SeedCheck(SEED_VOLUME, rows)
+
+
+def full_topology(model: Model | None = None) -> Model:
+    """The shipped `prod` stack at current prices, its config's free-tier setting.
+
+    A `model` of that stack already built (same config, any preset) lends its topology, so the
+    program does not run a second time; any other model is ignored.
+    """
+    if model is None or model.config != from_stack_file(FULL_TOPOLOGY_STACK):
+        return load_model(FULL_TOPOLOGY_STACK, preset=FULL_TOPOLOGY_PRESET)
+    return Model(
+        config=model.config,
+        topology=model.topology,
+        catalogue=load_catalogue(FULL_TOPOLOGY_PRESET, model.config.region),
+        free_tier=model.config.assumptions.free_tier,
+    )
 
 
 def _lines(model: Model, volume: float) -> pd.DataFrame:

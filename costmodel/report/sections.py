@@ -16,7 +16,7 @@ from costmodel import scale
 from costmodel.estimate import Model
 from costmodel.levers import Lever
 from costmodel.levers import levers as find_levers
-from costmodel.seedcheck import SeedCheck
+from costmodel.seedcheck import SeedCheck, full_topology
 from costmodel.seedcheck import seed_check as check_seed
 
 
@@ -34,8 +34,8 @@ class Sections:
 def gather(
     model: Model, *, sweep: bool = True, levers: bool = True, seed_check: bool = True
 ) -> Sections:
-    """Compute the requested sections. The seed check is the slow one: it runs the program
-    twice (the seed's stack and prod), whatever stack `model` is."""
+    """Compute the requested sections. The seed check is the slow one: it runs the program for
+    the seed's stack, and for prod unless `model` is the shipped prod stack already."""
     sections = Sections()
     if sweep:
         sections.sweep = scale.sweep(model)
@@ -46,5 +46,5 @@ def gather(
         by_saving = sorted(find_levers(model), key=lambda lever: lever.monthly_saving, reverse=True)
         sections.levers = by_saving
     if seed_check:
-        sections.seed_check = check_seed()
+        sections.seed_check = check_seed(full=full_topology(model))
     return sections

@@ -9,7 +9,8 @@ import pytest
 from costmodel.estimate import load_model
 from costmodel.scale import sweep
 from costmodel.scenarios import scenario_model, scenario_values
-from costmodel.seedcheck import seed_check
+from costmodel import seedcheck
+from costmodel.seedcheck import full_topology, seed_check
 from settings.load import ConfigError
 
 M = 1_000_000
@@ -116,3 +117,16 @@ def test_explanations_come_from_the_line_items(check):
 def test_unknown_scenario_is_a_clear_error():
     with pytest.raises(ConfigError, match=r"unknown scenario 'nope'.*seed"):
         scenario_values("nope")
+
+
+def test_a_prod_model_lends_its_topology_to_the_full_column(full, seed, monkeypatch):
+    """The report's seed check reuses the prod model it already has, at any preset; the program
+    does not run again, and the column is what a fresh prod model at current prices gives."""
+    at_seed_prices = load_model("prod", preset="seed")
+    monkeypatch.setattr(seedcheck, "load_model", lambda *a, **k: pytest.fail("prod ran again"))
+    lent = full_topology(at_seed_prices)
+    assert lent.topology is at_seed_prices.topology
+    assert (lent.catalogue.preset, lent.free_tier) == ("aws-current", full.free_tier)
+    assert lent.estimate() == full.estimate()
+    with pytest.raises(pytest.fail.Exception, match="prod ran again"):
+        full_topology(seed)  # another stack's model is no stand-in for prod
