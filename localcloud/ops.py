@@ -29,6 +29,7 @@ class DlqEntry:
     key: Any
     key_hash: str | None
     reason: str
+    body: str
 
 
 def inspect(sqs: Any, dlq_url: str, *, domain: str, key_path: str, limit: int = 10_000) -> list[DlqEntry]:
@@ -74,7 +75,7 @@ def _entry(message: dict, domain: str, key_path: str) -> DlqEntry:
         reason = "valid event: the consumer kept failing on it (see its logs)"
     except PoisonRecord as exc:
         reason = f"poison: {exc}"
-    return DlqEntry(message["MessageId"], count, detail_type, key, digest(key) if key is not None else None, reason)
+    return DlqEntry(message["MessageId"], count, detail_type, key, digest(key) if key is not None else None, reason, body)
 
 
 def queue_arn(sqs: Any, url: str) -> str:

@@ -103,7 +103,15 @@ def test_redrive_after_the_fix_applies_dlq_events_exactly_once(fresh_cloud):
 
 
 def test_replay_window_excludes_events_outside_it(fresh_cloud):
-    with fresh_cloud() as cloud:
+    real = load_handler("handlers.fulfillment.handler")
+    received: list[str] = []
+
+    def fulfillment(event, context):
+        """The real handler; records which movements reached it."""
+        received.extend(json.loads(r["body"])["detail"]["movementId"] for r in event["Records"])
+        return real(event, context)
+
+    with fresh_cloud(handlers={"handlers.fulfillment.handler": fulfillment}) as cloud:
         poller = next(p for p in cloud.pollers if p.name == "local-inventory-fulfillment")
         _drive(cloud, [Planned("inventory", "InventoryReserved", {"movementId": "early", "sku": "s", "warehouseId": "w",
                                                                   "quantity": 1, "occurredAt": "2026-01-02T03:04:05Z"})])
@@ -120,6 +128,9 @@ def test_replay_window_excludes_events_outside_it(fresh_cloud):
         cloud.drain(timeout_s=30)
         # Only "late" (and the follow-up it caused, which no consumer receives) was replayed.
         assert poller.stats.records_succeeded == delivered + 1
+        assert received == ["early", "late", "late"]
+        # The replayed copy changed no side effect: one follow-up per movement.
+        assert sorted(e["detail"]["movementId"] for e in follow_ups(cloud, "local-inventory")) == ["early", "late"]
 
 
 def _drive(cloud, planned: list[Planned]) -> Ledger:
