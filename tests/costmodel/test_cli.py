@@ -1,13 +1,11 @@
 """`python -m costmodel`: each command and format, threshold exit codes, and each bad input's
 one-line message (exit 2).
 
-Commands run in-process through `main(argv)`; the CLI's `load_model` is memoised for the module
-so each stack's program runs once (errors are raised, never cached).
+Commands run in-process through `main(argv)`; conftest.py runs each stack's program once.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import subprocess
@@ -25,13 +23,6 @@ from costmodel.report.money import usd
 from settings.load import from_stack_file
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def each_stack_runs_once():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli, "load_model", functools.cache(load_model))
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +52,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_estimate_table_is_the_default(capsys):
     code, out, _ = run(capsys, "estimate", "--stack", "dev")
-    total = cli.load_model("dev").estimate().total
+    total = load_model("dev").estimate().total
     assert code == 0 and f"dev: {usd(total)} a month" in out and "Line items" in out
 
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from costmodel import seedcheck
 from costmodel.estimate import load_model
 from costmodel.scale import sweep
 from costmodel.scenarios import scenario_model, scenario_values
-from costmodel import seedcheck
 from costmodel.seedcheck import full_topology, seed_check
 from settings.load import ConfigError
 
