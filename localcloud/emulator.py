@@ -25,7 +25,7 @@ from localcloud.bridges import BridgedEvents, BridgedSqs, DlqAlarms, RuleRelay, 
 from localcloud.deploy import Deployment, deploy, queue_name_of
 from localcloud.poller import Faults, MappingPoller
 from offline.program import ACCOUNT, stack_config
-from settings.load import parse
+from settings.load import parse_cli
 from settings.model import StackConfig
 
 # Observation taps: queues the emulator adds to see side effects that leave the stack
@@ -55,14 +55,6 @@ def _import_moto_backends() -> None:
         importlib.import_module(f"moto.{service}.models")
 
 
-def _decoded(value: str) -> Any:
-    """Config values as the CLI passes them (structured ones as JSON) back to Python values."""
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
 class LocalCloud:
     def __init__(
         self,
@@ -75,9 +67,7 @@ class LocalCloud:
         (for tests of the emulator itself, never for the demo)."""
         self.stack = stack
         self._values = stack_config(stack) if config is None else config
-        self.config: StackConfig = parse(
-            {k: _decoded(v) for k, v in self._values.items()}, stack=stack, origin=f"stack {stack!r}"
-        )
+        self.config: StackConfig = parse_cli(self._values, stack=stack, origin=f"stack {stack!r}")
         self._handlers = handlers or {}
         self._mock = mock_aws()
         self._saved_env: dict[str, str] = {}

@@ -62,8 +62,12 @@ def from_pulumi() -> StackConfig:
     from pulumi.runtime import config as runtime_config
 
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    values = {key: _decode(value) for key, value in raw.items()}
-    return parse(values, stack=pulumi.get_stack(), origin=f"stack {pulumi.get_stack()!r}")
+    return parse_cli(raw, stack=pulumi.get_stack(), origin=f"stack {pulumi.get_stack()!r}")
+
+
+def parse_cli(values: dict[str, Any], *, stack: str, origin: str) -> StackConfig:
+    """`parse` for config as the CLI passes it: structured values arrive as JSON strings."""
+    return parse({key: _decode(value) for key, value in values.items()}, stack=stack, origin=origin)
 
 
 def schema_path(domain: str, detail_type: str, schema_file: str | None) -> Path:
