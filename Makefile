@@ -35,12 +35,7 @@ estimate: $(BIN)/.installed
 
 ## layer: the consumers' dependency layer per architecture (needed by pulumi preview/up)
 layer: $(BIN)/.installed
-	for arch in $(ARCHS); do \
-	  platform=$$( [ $$arch = arm64 ] && echo manylinux2014_aarch64 || echo manylinux2014_x86_64 ); \
-	  rm -rf build/layer-$$arch && \
-	  $(BIN)/pip install --quiet --platform $$platform --python-version 3.14 --only-binary=:all: \
-	    --target build/layer-$$arch/python -r handlers/requirements.txt || exit 1; \
-	done
+	$(BIN)/python -m offline.artifacts layer $(addprefix --arch ,$(ARCHS))
 
 # The policy pack runs in its own virtualenv, as PulumiPolicy.yaml declares.
 policy/venv/.installed: policy/requirements.txt

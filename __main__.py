@@ -4,40 +4,46 @@ import pulumi
 import pulumi_aws as aws
 
 from components.compute import RUNTIME
-from components.domain import Domain, Platform
+from components.domain import Domain
 from components.packaging import handler_code, layer_dir
-from components.platform import AlarmTopic, PlatformKey
+from components.platform import AlarmTopic, Platform, PlatformKey
 from components.storage import Storage
 from settings.load import from_pulumi
+from settings.naming import StackNames, tags
 
 # Validated before anything is registered: a bad stack file never half-deploys.
 config = from_pulumi()
-prefix = config.stack
+names = StackNames(config.stack)
+stack_tags = tags(config.stack)
 account_id = aws.get_caller_identity_output().account_id
 
 # A deleted key makes every encrypted topic, queue and table unreadable: protected with the data.
 key = PlatformKey(
     "platform-key",
-    prefix=prefix,
+    alias=names.key_alias,
     account_id=account_id,
+    tags=stack_tags,
     opts=pulumi.ResourceOptions(protect=config.protect_stateful),
 )
 alarms = AlarmTopic(
     "alarms",
-    prefix=prefix,
+    topic_name=names.alarm_topic,
+    alarm_prefix=names.alarm_prefix,
     key_arn=key.key.arn,
     account_id=account_id,
     region=config.region,
     emails=config.alarms.emails,
+    tags=stack_tags,
 )
 storage = Storage(
     "storage",
-    prefix=prefix,
+    names=names,
     domains=list(config.domains),
     key_arn=key.key.arn,
     protect=config.protect_stateful,
     ia_after_days=config.retention.bucket_ia_after_days,
     expire_after_days=config.retention.bucket_expire_after_days,
+    tags=stack_tags,
 )
 architectures = sorted(
     {c.architecture for d in config.domains.values() for c in d.consumers.values()}
@@ -45,7 +51,7 @@ architectures = sorted(
 layers = {
     arch: aws.lambda_.LayerVersion(
         f"dependencies-{arch}",
-        layer_name=f"{prefix}-dependencies-{arch}",
+        layer_name=names.layer(arch),
         code=pulumi.FileArchive(str(layer_dir(arch))),
         compatible_runtimes=[RUNTIME],
         compatible_architectures=[arch],
@@ -64,7 +70,16 @@ platform = Platform(
     code=handler_code(),
     layers=layers,
 )
-domains = {name: Domain(name, config=config, platform=platform) for name in config.domains}
+domains = {
+    name: Domain(
+        name,
+        domain=domain,
+        names=names.domain(name),
+        retention=config.retention,
+        platform=platform,
+    )
+    for name, domain in config.domains.items()
+}
 
 pulumi.export("alarm_topic_arn", alarms.topic.arn)
 pulumi.export("idempotency_table", storage.table.name)

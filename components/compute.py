@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import assume_role_policy, policy_document
-from settings.model import Consumer
+from settings.model import ConsumerConfig
 
 RUNTIME = "python3.14"
 
@@ -19,8 +19,9 @@ class ConsumerFunction(pulumi.ComponentResource):
         name: str,
         *,
         function_name: str,
+        log_group_name: str,
         handler: str,
-        consumer: Consumer,
+        consumer: ConsumerConfig,
         queue_arn: pulumi.Input[str],
         table_arn: pulumi.Input[str],
         environment: dict[str, pulumi.Input[str]],
@@ -28,6 +29,7 @@ class ConsumerFunction(pulumi.ComponentResource):
         code: pulumi.Archive,
         layers: list[pulumi.Input[str]],
         log_days: int,
+        tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`grants` are the statements this handler's side effects need beyond queue and table."""
@@ -37,13 +39,15 @@ class ConsumerFunction(pulumi.ComponentResource):
         # Created before the function so Lambda never auto-creates it without a retention.
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/aws/lambda/{function_name}",
+            name=log_group_name,
             retention_in_days=log_days,
+            tags=tags,
             opts=child,
         )
         self.role = aws.iam.Role(
             f"{name}-role",
             assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
+            tags=tags,
             opts=child,
         )
         self.policy = aws.iam.RolePolicy(
@@ -111,6 +115,7 @@ class ConsumerFunction(pulumi.ComponentResource):
                 application_log_level="INFO",
                 system_log_level="WARN",
             ),
+            tags=tags,
             # The role's policy must exist before the first poll, or early batches fail.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
         )
@@ -130,6 +135,7 @@ class ConsumerFunction(pulumi.ComponentResource):
             )
             if consumer.maximum_concurrency
             else None,
+            tags=tags,
             opts=child,
         )
         self.register_outputs({"function_name": self.function.name})

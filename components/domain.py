@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -11,28 +10,13 @@ import pulumi_aws as aws
 
 from components.compute import ConsumerFunction
 from components.fanout import FanoutTopic, encrypted_topic
+from components.platform import Platform
 from components.queue import ConsumerQueue, Encryption, Sender
 from components.routing import Routing, rule_patterns
-from components.storage import archive_prefix
 from handlers.catalog import HANDLERS
 from settings.load import schema_path
-from settings.model import Consumer, StackConfig
-
-
-@dataclass(frozen=True)
-class Platform:
-    """The shared pieces `__main__` builds once and every domain uses."""
-
-    region: str
-    account_id: pulumi.Input[str]
-    key_arn: pulumi.Input[str]
-    alarm_topic_arn: pulumi.Input[str]
-    table_name: pulumi.Input[str]
-    table_arn: pulumi.Input[str]
-    bucket_name: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
-    code: pulumi.Archive
-    layers: dict[str, pulumi.Input[str]]  # dependency layer ARN per architecture
+from settings.model import ConsumerConfig, DomainConfig, Retention, idempotency_window_s
+from settings.naming import DomainNames, archive_prefix, tags
 
 
 class Domain(pulumi.ComponentResource):
@@ -40,42 +24,47 @@ class Domain(pulumi.ComponentResource):
         self,
         name: str,
         *,
-        config: StackConfig,
+        domain: DomainConfig,
+        names: DomainNames,
+        retention: Retention,
         platform: Platform,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eda:domain:Domain", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        domain = config.domains[name]
-        prefix = f"{config.stack}-{name}"
         self._platform = platform
-        self._config = config
+        self._domain = domain
+        self._names = names
+        self._retention = retention
+        domain_tags = tags(names.stack, name)
 
         def encryption(kind: str) -> Encryption:
             return Encryption(kind, platform.key_arn if kind == "kms" else None)
 
         self.routing = Routing(
             f"{name}-routing",
-            prefix=prefix,
+            names=names,
             domain=domain,
             schemas={
                 t: json.loads(schema_path(name, t, e.schema_file).read_text())
                 for t, e in domain.event_types.items()
             },
             subscriptions=rule_patterns(domain),
-            archive_days=config.retention.archive_days,
-            dlq_retention_days=config.retention.dlq_days,
+            archive_days=retention.archive_days,
+            dlq_retention_days=retention.dlq_days,
             encryption=encryption("sse-sqs"),
             alarm_topic_arn=platform.alarm_topic_arn,
+            tags=domain_tags,
             opts=child,
         )
 
         self.topics = {
             topic: FanoutTopic(
                 f"{name}-{topic}",
-                topic_name=f"{prefix}-{topic}",
+                topic_name=names.topic(topic),
                 key_arn=platform.key_arn,
                 rule_arn=self.routing.rules[topic].arn,
+                tags=domain_tags,
                 opts=child,
             )
             for topic in domain.topics
@@ -88,16 +77,19 @@ class Domain(pulumi.ComponentResource):
             # Customer-facing messages; its subscribers (SMS, e-mail, apps) are managed elsewhere.
             self.notifications = encrypted_topic(
                 f"{name}-notifications",
-                topic_name=f"{prefix}-notifications",
+                topic_name=names.notifications_topic,
                 key_arn=platform.key_arn,
                 publisher_service=None,
                 publisher_condition=None,
+                tags=domain_tags,
                 parent=self,
             )
 
         self.queues: dict[str, ConsumerQueue] = {}
         self.functions: dict[str, ConsumerFunction] = {}
         for consumer_name, consumer in domain.consumers.items():
+            consumer_tags = tags(names.stack, name, consumer_name)
+            fifo = consumer.queue.kind == "fifo"
             sub = consumer.subscribe
             if sub.topic is not None:
                 sender = Sender("sns.amazonaws.com", [self.topics[sub.topic].topic.arn])
@@ -105,12 +97,14 @@ class Domain(pulumi.ComponentResource):
                 sender = Sender("events.amazonaws.com", [self.routing.rules[consumer_name].arn])
             queue = ConsumerQueue(
                 f"{name}-{consumer_name}",
-                queue_name=f"{prefix}-{consumer_name}",
+                queue_name=names.queue(consumer_name, fifo),
+                dlq_name=names.dlq(consumer_name, fifo),
                 settings=consumer.queue,
-                dlq_retention_days=config.retention.dlq_days,
+                dlq_retention_days=retention.dlq_days,
                 encryption=encryption(consumer.queue.encryption),
                 sender=sender,
                 alarm_topic_arn=platform.alarm_topic_arn,
+                tags=consumer_tags,
                 opts=child,
             )
             if sub.topic is not None:
@@ -125,7 +119,8 @@ class Domain(pulumi.ComponentResource):
             self.queues[consumer_name] = queue
             self.functions[consumer_name] = ConsumerFunction(
                 f"{name}-{consumer_name}",
-                function_name=f"{prefix}-{consumer_name}",
+                function_name=names.function(consumer_name),
+                log_group_name=names.log_group(consumer_name),
                 handler=consumer.handler,
                 consumer=consumer,
                 queue_arn=queue.queue.arn,
@@ -134,13 +129,14 @@ class Domain(pulumi.ComponentResource):
                 grants=self._grants(name, consumer),
                 code=platform.code,
                 layers=[platform.layers[consumer.architecture]],
-                log_days=config.retention.log_days,
+                log_days=retention.log_days,
+                tags=consumer_tags,
                 opts=child,
             )
 
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
-            dashboard_name=prefix,
+            dashboard_name=names.dashboard,
             dashboard_body=self._dashboard_body(platform.region),
             opts=child,
         )
@@ -152,20 +148,22 @@ class Domain(pulumi.ComponentResource):
             "dlq_urls": {c: q.dlq.queue.url for c, q in self.queues.items()},
             "delivery_dlq_url": self.routing.delivery_dlq.queue.url,
             "function_names": {c: f.function.name for c, f in self.functions.items()},
+            "notifications_topic_arn": self.notifications.arn if self.notifications else None,
             "dashboard": self.dashboard.dashboard_name,
         }
         self.register_outputs(self.outputs)
 
-    def _environment(self, domain_name: str, consumer_name: str, consumer: Consumer) -> dict:
-        config, platform = self._config, self._platform
-        domain = config.domains[domain_name]
+    def _environment(self, domain_name: str, consumer_name: str, consumer: ConsumerConfig) -> dict:
+        platform, domain = self._platform, self._domain
         env: dict[str, pulumi.Input[str]] = {
             "POWERTOOLS_SERVICE_NAME": f"{domain_name}-{consumer_name}",
-            "POWERTOOLS_METRICS_NAMESPACE": f"eda/{config.stack}",
+            "POWERTOOLS_METRICS_NAMESPACE": f"eda/{self._names.stack}",
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "IDEMPOTENCY_TABLE": platform.table_name,
             "IDEMPOTENCY_KEY_PATH": consumer.idempotency_key,
-            "IDEMPOTENCY_WINDOW_SECONDS": str(config.window_s(consumer)),
+            "IDEMPOTENCY_WINDOW_SECONDS": str(
+                idempotency_window_s(consumer, self._retention.dlq_days)
+            ),
             "QUEUE_KIND": consumer.queue.kind,
             "FIFO_SKIP_GROUP_ON_ERROR": str(consumer.queue.fifo_on_failure == "hold-group").lower(),
             "DOMAIN": domain_name,
@@ -180,7 +178,7 @@ class Domain(pulumi.ComponentResource):
             env["NOTIFY_TOPIC_ARN"] = self.notifications.arn
         return {**env, **consumer.environment}
 
-    def _grants(self, domain_name: str, consumer: Consumer) -> list[dict[str, Any]]:
+    def _grants(self, domain_name: str, consumer: ConsumerConfig) -> list[dict[str, Any]]:
         platform = self._platform
         needs = HANDLERS[consumer.handler].needs
         # The shared table is under the platform key, and DynamoDB uses a customer key with the

@@ -1,6 +1,6 @@
 """Fan-out tier: an encrypted SNS topic fed by one rule, with one queue subscribed per consumer.
 
-The seed's decision table: one producer, many consumers → SNS + SQS, so each consumer keeps its
+One producer, many consumers → SNS + SQS: each consumer keeps its
 own queue, DLQ and pace, and a filter policy decides what each one receives.
 """
 
@@ -22,12 +22,15 @@ def encrypted_topic(
     key_arn: pulumi.Input[str],
     publisher_service: str | None,
     publisher_condition: dict[str, Any] | None,
+    tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> aws.sns.Topic:
     """A topic under the platform's customer key (AWS-managed SNS keys refuse EventBridge and
     CloudWatch as publishers), writable only by the named service resource."""
     child = pulumi.ResourceOptions(parent=parent)
-    topic = aws.sns.Topic(f"{name}-topic", name=topic_name, kms_master_key_id=key_arn, opts=child)
+    topic = aws.sns.Topic(
+        f"{name}-topic", name=topic_name, kms_master_key_id=key_arn, tags=tags, opts=child
+    )
     if publisher_service is not None:
         aws.sns.TopicPolicy(
             f"{name}-topic-policy",
@@ -65,6 +68,7 @@ class FanoutTopic(pulumi.ComponentResource):
         topic_name: str,
         key_arn: pulumi.Input[str],
         rule_arn: pulumi.Input[str],
+        tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eda:fanout:FanoutTopic", name, None, opts)
@@ -75,6 +79,7 @@ class FanoutTopic(pulumi.ComponentResource):
             key_arn=key_arn,
             publisher_service="events.amazonaws.com",
             publisher_condition={"ArnEquals": {"aws:SourceArn": rule_arn}},
+            tags=tags,
             parent=self,
         )
         self.register_outputs({"topic_arn": self.topic.arn})

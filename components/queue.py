@@ -1,7 +1,7 @@
 """Queue tier: a consumer's SQS queue, its dead-letter queue, the policies and the alarms.
 
-Every queue that can hold a failed event has a depth alarm: the seed's fourth anti-pattern is a
-DLQ nobody watches, where events expire silently after 14 days.
+Every queue that can hold a failed event has a depth alarm: a DLQ nobody watches loses its
+events silently when their retention (at most 14 days) runs out.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from settings.model import DAY, QueueSettings
+from settings.model import DAY, QueueConfig
+from settings.naming import alarm_name
 
 
 @dataclass(frozen=True)
@@ -66,20 +67,22 @@ def queue_policy(queue_arn: pulumi.Input[str], sender: Sender) -> pulumi.Output[
 def queue_alarm(
     name: str,
     *,
-    alarm_name: str,
+    queue_name: str,
+    what: str,
     description: str,
     metric: str,
     queue: aws.sqs.Queue,
     threshold: float,
     periods: int,
     topic_arn: pulumi.Input[str],
+    tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> aws.cloudwatch.MetricAlarm:
     """A per-minute maximum of an SQS metric above `threshold` for `periods` minutes; it
     notifies the alarm topic when it fires and when it clears."""
     return aws.cloudwatch.MetricAlarm(
         name,
-        name=alarm_name,
+        name=alarm_name(queue_name, what),
         alarm_description=description,
         namespace="AWS/SQS",
         metric_name=metric,
@@ -92,6 +95,7 @@ def queue_alarm(
         treat_missing_data="notBreaching",
         alarm_actions=[topic_arn],
         ok_actions=[topic_arn],
+        tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
 
@@ -108,6 +112,7 @@ class DeadLetterQueue(pulumi.ComponentResource):
         retention_days: int,
         encryption: Encryption,
         alarm_topic_arn: pulumi.Input[str],
+        tags: dict[str, str],
         sender: Sender | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -119,6 +124,7 @@ class DeadLetterQueue(pulumi.ComponentResource):
             fifo_queue=fifo,
             message_retention_seconds=retention_days * DAY,
             **encryption.queue_args(),
+            tags=tags,
             opts=child,
         )
         if sender is not None:
@@ -130,13 +136,15 @@ class DeadLetterQueue(pulumi.ComponentResource):
             )
         self.depth_alarm = queue_alarm(
             f"{name}-depth",
-            alarm_name=f"{queue_name}-depth",
+            queue_name=queue_name,
+            what="depth",
             description=f"{queue_name} holds failed events: inspect, fix, redrive.",
             metric="ApproximateNumberOfMessagesVisible",
             queue=self.queue,
             threshold=0,
             periods=1,
             topic_arn=alarm_topic_arn,
+            tags=tags,
             parent=self,
         )
         self.register_outputs({"url": self.queue.url, "arn": self.queue.arn})
@@ -150,29 +158,31 @@ class ConsumerQueue(pulumi.ComponentResource):
         name: str,
         *,
         queue_name: str,
-        settings: QueueSettings,
+        dlq_name: str,
+        settings: QueueConfig,
         dlq_retention_days: int,
         encryption: Encryption,
         sender: Sender,
         alarm_topic_arn: pulumi.Input[str],
+        tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eda:queue:ConsumerQueue", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         fifo = settings.kind == "fifo"
-        suffix = ".fifo" if fifo else ""
         self.dlq = DeadLetterQueue(
             f"{name}-dlq",
-            queue_name=f"{queue_name}-dlq{suffix}",
+            queue_name=dlq_name,
             fifo=fifo,
             retention_days=dlq_retention_days,
             encryption=encryption,
             alarm_topic_arn=alarm_topic_arn,
+            tags=tags,
             opts=child,
         )
         self.queue = aws.sqs.Queue(
             f"{name}-queue",
-            name=f"{queue_name}{suffix}",
+            name=queue_name,
             fifo_queue=fifo,
             # EventBridge sends FIFO messages without a deduplication id: content-based
             # deduplication is required, and the event id in the body makes it per event.
@@ -187,6 +197,7 @@ class ConsumerQueue(pulumi.ComponentResource):
                 )
             ),
             **encryption.queue_args(),
+            tags=tags,
             opts=child,
         )
         aws.sqs.RedriveAllowPolicy(
@@ -205,13 +216,15 @@ class ConsumerQueue(pulumi.ComponentResource):
         )
         self.age_alarm = queue_alarm(
             f"{name}-age",
-            alarm_name=f"{queue_name}-oldest-message-age",
+            queue_name=queue_name,
+            what="oldest-message-age",
             description=f"{queue_name} is falling behind: the consumer is failing or throttled.",
             metric="ApproximateAgeOfOldestMessage",
             queue=self.queue,
             threshold=settings.age_alarm_s,
             periods=5,
             topic_arn=alarm_topic_arn,
+            tags=tags,
             parent=self,
         )
         self.register_outputs(

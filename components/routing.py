@@ -14,7 +14,9 @@ import pulumi_aws as aws
 
 from components.iam import assume_role_policy, policy_document
 from components.queue import DeadLetterQueue, Encryption, Sender
-from settings.model import Domain, InputTransformer, event_pattern
+from settings.model import DomainConfig, InputTransformer
+from settings.patterns import event_pattern
+from settings.naming import DomainNames
 
 # EventBridge's own retry ceiling: 24 h and 185 attempts before the target DLQ takes the event.
 TARGET_RETRY = aws.cloudwatch.EventTargetRetryPolicyArgs(
@@ -69,14 +71,15 @@ class Routing(pulumi.ComponentResource):
         self,
         name: str,
         *,
-        prefix: str,
-        domain: Domain,
+        names: DomainNames,
+        domain: DomainConfig,
         schemas: dict[str, dict[str, Any]],
         subscriptions: dict[str, dict[str, Any]],
         archive_days: int,
         dlq_retention_days: int,
         encryption: Encryption,
         alarm_topic_arn: pulumi.Input[str],
+        tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`subscriptions` maps each subscriber (consumer or topic) to its deployed pattern."""
@@ -84,12 +87,13 @@ class Routing(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self._name = name
         self._child = child
-        self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=prefix, opts=child)
+        self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=names.bus, tags=tags, opts=child)
 
         registry = aws.schemas.Registry(
             f"{name}-registry",
-            name=prefix,
+            name=names.registry,
             description=f"Event schemas of {domain.source}",
+            tags=tags,
             opts=child,
         )
         for detail_type, schema in schemas.items():
@@ -99,12 +103,13 @@ class Routing(pulumi.ComponentResource):
                 registry_name=registry.name,
                 type="OpenApi3",
                 content=openapi_schema(domain.source, detail_type, schema),
+                tags=tags,
                 opts=child,
             )
 
         aws.cloudwatch.EventArchive(
             f"{name}-archive",
-            name=f"{prefix}-archive"[:48],
+            name=names.archive,
             event_source_arn=self.bus.arn,
             retention_days=archive_days,
             description=f"Replay source for {domain.source}",
@@ -136,10 +141,11 @@ class Routing(pulumi.ComponentResource):
         self.rules = {
             subscriber: aws.cloudwatch.EventRule(
                 f"{name}-rule-{subscriber}",
-                name=f"{prefix}-{subscriber}",
+                name=names.rule(subscriber),
                 event_bus_name=self.bus.name,
                 event_pattern=json.dumps(pattern, sort_keys=True),
                 description=f"Routes {domain.source} events to {subscriber}",
+                tags=tags,
                 opts=child,
             )
             for subscriber, pattern in subscriptions.items()
@@ -148,11 +154,12 @@ class Routing(pulumi.ComponentResource):
         # Where EventBridge and the Scheduler put what they could not deliver after retries.
         self.delivery_dlq = DeadLetterQueue(
             f"{name}-delivery-dlq",
-            queue_name=f"{prefix}-delivery-dlq",
+            queue_name=names.delivery_dlq,
             fifo=False,  # EventBridge target DLQs must be standard queues, even for FIFO targets
             retention_days=dlq_retention_days,
             encryption=encryption,
             alarm_topic_arn=alarm_topic_arn,
+            tags=tags,
             sender=Sender("events.amazonaws.com", [rule.arn for rule in self.rules.values()]),
             opts=child,
         )
@@ -161,6 +168,7 @@ class Routing(pulumi.ComponentResource):
             role = aws.iam.Role(
                 f"{name}-schedule-{schedule_name}-role",
                 assume_role_policy=assume_role_policy("scheduler.amazonaws.com"),
+                tags=tags,
                 opts=child,
             )
             aws.iam.RolePolicy(
@@ -180,7 +188,7 @@ class Routing(pulumi.ComponentResource):
             )
             aws.scheduler.Schedule(
                 f"{name}-schedule-{schedule_name}",
-                name=f"{prefix}-{schedule_name}",
+                name=names.schedule(schedule_name),
                 schedule_expression=schedule.expression,
                 schedule_expression_timezone=schedule.timezone,
                 flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
@@ -238,7 +246,7 @@ class Routing(pulumi.ComponentResource):
         )
 
 
-def rule_patterns(domain: Domain) -> dict[str, dict[str, Any]]:
+def rule_patterns(domain: DomainConfig) -> dict[str, dict[str, Any]]:
     """Every subscriber fed by a rule on the domain's bus (topics and direct consumers)."""
     patterns = {name: event_pattern(t.subscribe, domain.source) for name, t in domain.topics.items()}
     for name, consumer in domain.consumers.items():

@@ -10,12 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import policy_document
-
-ARCHIVE_ROOT = "audit"  # audit/<domain>/dt=YYYY-MM-DD/<object>.json, written by handlers.audit_logger
-
-
-def archive_prefix(domain: str) -> str:
-    return f"{ARCHIVE_ROOT}/{domain}/"
+from settings.naming import ARCHIVE_ROOT, StackNames
 
 
 class Storage(pulumi.ComponentResource):
@@ -23,12 +18,13 @@ class Storage(pulumi.ComponentResource):
         self,
         name: str,
         *,
-        prefix: str,
+        names: StackNames,
         domains: list[str],
         key_arn: pulumi.Input[str],
         protect: bool,
         ia_after_days: int,
         expire_after_days: int,
+        tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eda:storage:Storage", name, None, opts)
@@ -40,7 +36,7 @@ class Storage(pulumi.ComponentResource):
         # share the table cannot collide: every key starts with the writing function's name.
         self.table = aws.dynamodb.Table(
             f"{name}-idempotency",
-            name=f"{prefix}-idempotency",
+            name=names.table,
             billing_mode="PAY_PER_REQUEST",
             hash_key="id",
             attributes=[aws.dynamodb.TableAttributeArgs(name="id", type="S")],
@@ -50,10 +46,13 @@ class Storage(pulumi.ComponentResource):
                 enabled=True, kms_key_arn=key_arn
             ),
             deletion_protection_enabled=protect,
+            tags=tags,
             opts=stateful,
         )
 
-        self.bucket = aws.s3.Bucket(f"{name}-archive", force_destroy=not protect, opts=stateful)
+        self.bucket = aws.s3.Bucket(
+            f"{name}-archive", force_destroy=not protect, tags=tags, opts=stateful
+        )
         aws.s3.BucketPublicAccessBlock(
             f"{name}-archive-public-access",
             bucket=self.bucket.id,
@@ -129,7 +128,7 @@ class Storage(pulumi.ComponentResource):
         )
 
         database = aws.glue.CatalogDatabase(
-            f"{name}-catalog", name=f"{prefix.replace('-', '_')}_events", opts=child
+            f"{name}-catalog", name=names.glue_database, tags=tags, opts=child
         )
         location = pulumi.Output.concat("s3://", self.bucket.bucket, f"/{ARCHIVE_ROOT}/")
         aws.glue.CatalogTable(

@@ -2,34 +2,40 @@
 
 Built from `Resource`s only (never from config), so the estimate prices what is deployed; a
 rule whose pattern changes, or a subscription that is added, changes the graph and the bill.
+Inputs are read by `offline.readers`, the one reader the emulator uses too; which domain and
+consumer a resource belongs to comes from its tags.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from costmodel.patterns import EVENTBRIDGE, SNS_MESSAGE_BODY, CompiledPattern, compile_pattern
 from costmodel.resources import Resource
 from handlers.catalog import HANDLERS, HandlerSpec
+from offline import readers
+from offline.readers import (
+    ALARM,
+    ARCHIVE,
+    BUCKET,
+    BUS,
+    DASHBOARD,
+    FUNCTION,
+    KEY,
+    LOG_GROUP,
+    MAPPING,
+    QUEUE,
+    RULE,
+    SCHEDULE,
+    SUBSCRIPTION,
+    TABLE,
+    TARGET,
+    TOPIC,
+    Owner,
+)
+from settings.patterns import EVENTBRIDGE, SNS_MESSAGE_BODY, CompiledPattern, compile_pattern
 
-BUS = "aws:cloudwatch/eventBus:EventBus"
-RULE = "aws:cloudwatch/eventRule:EventRule"
-TARGET = "aws:cloudwatch/eventTarget:EventTarget"
-ARCHIVE = "aws:cloudwatch/eventArchive:EventArchive"
-QUEUE = "aws:sqs/queue:Queue"
-TOPIC = "aws:sns/topic:Topic"
-SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
-MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
-FUNCTION = "aws:lambda/function:Function"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-KEY = "aws:kms/key:Key"
-TABLE = "aws:dynamodb/table:Table"
-BUCKET = "aws:s3/bucket:Bucket"
-SCHEDULE = "aws:scheduler/schedule:Schedule"
-DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+NO_OWNER = Owner(None, None, None)
 
 
 @dataclass
@@ -38,6 +44,7 @@ class Function:
     handler: str  # module in handlers/, e.g. order_processor
     architecture: str
     memory_mb: int
+    owner: Owner = NO_OWNER
     log_retention_days: int | None = None
     reserved_concurrency: int | None = None  # None: draws on the account's unreserved pool
     # How the handler guards against duplicates (handlers.catalog); a what-if may replace it.
@@ -53,6 +60,7 @@ class Queue:
     batch_size: int = 10
     batching_window_s: int = 0
     maximum_concurrency: int | None = None  # the event source mapping's ScalingConfig cap
+    owner: Owner = NO_OWNER
 
 
 @dataclass
@@ -65,6 +73,7 @@ class Subscription:
 @dataclass
 class Topic:
     name: str
+    owner: Owner = NO_OWNER
     subscriptions: list[Subscription] = field(default_factory=list)
 
 
@@ -79,6 +88,7 @@ class Rule:
 @dataclass
 class Bus:
     name: str
+    owner: Owner = NO_OWNER
     rules: list[Rule] = field(default_factory=list)
     archive_days: int | None = None  # None: no archive; 0: kept forever
     schedules: dict[str, str] = field(default_factory=dict)  # name -> expression
@@ -96,6 +106,10 @@ class Topology:
     tables: list[str]
     buckets: list[str]
     warnings: list[str]
+    owners: dict[str, Owner] = field(default_factory=dict)  # physical name -> tags' owner
+
+    def bus_of(self, domain: str) -> Bus | None:
+        return next((b for b in self.buses.values() if b.owner.domain == domain), None)
 
 
 class _Index:
@@ -120,72 +134,70 @@ def build(resources: list[Resource]) -> Topology:
     warnings: list[str] = []
 
     log_days = {
-        r.inputs.get("name", "").removeprefix("/aws/lambda/"): r.inputs.get("retentionInDays")
-        for r in index.of(LOG_GROUP)
+        r.inputs.get("name", ""): readers.log_retention_days(r.inputs) for r in index.of(LOG_GROUP)
     }
-    functions = {r.key: _function(r, log_days.get(r.name)) for r in index.of(FUNCTION)}
-    queues = {
-        r.key: Queue(
-            name=r.name,
-            fifo=bool(r.inputs.get("fifoQueue")),
-            customer_key=bool(r.inputs.get("kmsMasterKeyId")),
-        )
-        for r in index.of(QUEUE)
-    }
-    for mapping in index.of(MAPPING):
-        queue = index.follow(mapping, "eventSourceArn", QUEUE)
-        function = index.follow(mapping, "functionName", FUNCTION)
+    functions = {r.key: _function(r, log_days) for r in index.of(FUNCTION)}
+    queues = {}
+    for r in index.of(QUEUE):
+        q = readers.queue(r.inputs, r.name)
+        queues[r.key] = Queue(q.name, q.fifo, q.customer_key, owner=q.owner)
+    for r in index.of(MAPPING):
+        queue = index.follow(r, "eventSourceArn", QUEUE)
+        function = index.follow(r, "functionName", FUNCTION)
         if queue is None or function is None:
-            warnings.append(f"event source mapping {mapping.name}: queue or function not found")
+            warnings.append(f"event source mapping {r.name}: queue or function not found")
             continue
+        m = readers.mapping(r.inputs)
         q = queues[queue.key]
         q.function = functions[function.key]
-        q.batch_size = int(mapping.inputs.get("batchSize", 10))
-        q.batching_window_s = int(mapping.inputs.get("maximumBatchingWindowInSeconds", 0) or 0)
-        q.maximum_concurrency = _int((mapping.inputs.get("scalingConfig") or {}).get("maximumConcurrency"))
+        q.batch_size, q.batching_window_s = m.batch_size, m.batching_window_s
+        q.maximum_concurrency = m.maximum_concurrency
 
-    topics = {r.key: Topic(name=r.name) for r in index.of(TOPIC)}
-    for sub in index.of(SUBSCRIPTION):
-        if sub.inputs.get("protocol") != "sqs":
+    topics = {r.key: Topic(r.name, readers.owner(r.inputs)) for r in index.of(TOPIC)}
+    for r in index.of(SUBSCRIPTION):
+        sub = readers.subscription(r.inputs)
+        if sub.protocol != "sqs":
             continue  # e-mail alarm recipients: priced as negligible, not routed
-        topic = index.follow(sub, "topic", TOPIC)
-        queue = index.follow(sub, "endpoint", QUEUE)
+        topic = index.follow(r, "topic", TOPIC)
+        queue = index.follow(r, "endpoint", QUEUE)
         if topic is None or queue is None:
-            warnings.append(f"subscription {sub.name}: topic or queue not found")
+            warnings.append(f"subscription {r.name}: topic or queue not found")
             continue
-        policy = _json(sub.inputs.get("filterPolicy"))
-        topics[topic.key].subscriptions.append(
-            Subscription(queues[queue.key], compile_pattern(policy, SNS_MESSAGE_BODY) if policy else None, policy)
-        )
+        policy = sub.filter_policy
+        compiled = compile_pattern(policy, SNS_MESSAGE_BODY) if policy else None
+        topics[topic.key].subscriptions.append(Subscription(queues[queue.key], compiled, policy))
 
-    buses = {r.name: Bus(name=r.name) for r in index.of(BUS)}
+    buses = {r.name: Bus(r.name, readers.owner(r.inputs)) for r in index.of(BUS)}
     rules: dict[tuple[str, str], Rule] = {}
     for r in index.of(RULE):
-        bus = buses.get(r.inputs.get("eventBusName", "default"))
-        pattern = _json(r.inputs.get("eventPattern"))
-        if bus is None or pattern is None:
+        declared = readers.rule(r.inputs, r.name)
+        bus = buses.get(declared.bus)
+        if bus is None or declared.pattern is None:
             warnings.append(f"rule {r.name}: not on a declared bus, or has no event pattern")
             continue
-        rule = Rule(r.name, pattern, compile_pattern(pattern, EVENTBRIDGE))
+        rule = Rule(r.name, declared.pattern, compile_pattern(declared.pattern, EVENTBRIDGE))
         bus.rules.append(rule)
         rules[(bus.name, r.name)] = rule
-    for target in index.of(TARGET):
-        rule = rules.get((target.inputs.get("eventBusName", "default"), target.inputs.get("rule")))
-        queue = index.follow(target, "arn", QUEUE)
-        topic = index.follow(target, "arn", TOPIC)
+    for r in index.of(TARGET):
+        rule = rules.get(readers.target(r.inputs).key())
+        queue = index.follow(r, "arn", QUEUE)
+        topic = index.follow(r, "arn", TOPIC)
         if rule is None or (queue is None and topic is None):
-            warnings.append(f"target {target.name}: rule, queue or topic not found")
+            warnings.append(f"target {r.name}: rule, queue or topic not found")
             continue
         rule.targets.append(queues[queue.key] if queue else topics[topic.key])
 
-    for archive in index.of(ARCHIVE):
-        bus = index.follow(archive, "eventSourceArn", BUS)
+    for r in index.of(ARCHIVE):
+        bus = index.follow(r, "eventSourceArn", BUS)
         if bus is not None:
-            buses[bus.name].archive_days = int(archive.inputs.get("retentionDays", 0))
-    for schedule in index.of(SCHEDULE):
-        bus = index.follow(schedule, "target", BUS)
+            buses[bus.name].archive_days = readers.archive_retention_days(r.inputs)
+    owners = {r.name: readers.owner(r.inputs) for r in resources}
+    for r in index.of(SCHEDULE):
+        bus = index.follow(r, "target", BUS)
         if bus is not None:
-            buses[bus.name].schedules[schedule.name] = schedule.inputs["scheduleExpression"]
+            buses[bus.name].schedules[r.name] = readers.schedule(r.inputs, r.name).expression
+            # Schedules take no tags: one belongs to the domain of the bus it puts events on.
+            owners[r.name] = buses[bus.name].owner
 
     return Topology(
         buses=buses,
@@ -198,32 +210,19 @@ def build(resources: list[Resource]) -> Topology:
         tables=[r.name for r in index.of(TABLE)],
         buckets=[r.name for r in index.of(BUCKET)],
         warnings=warnings,
+        owners=owners,
     )
 
 
-def _function(r: Resource, log_retention_days: Any) -> Function:
-    handler = str(r.inputs.get("handler", "")).removeprefix("handlers.").removesuffix(".handler")
+def _function(r: Resource, log_days: dict[str, int | None]) -> Function:
+    declared = readers.function(r.inputs, r.name)
     return Function(
         name=r.name,
-        handler=handler,
-        architecture=(r.inputs.get("architectures") or ["x86_64"])[0],
-        memory_mb=int(r.inputs.get("memorySize", 128)),
-        log_retention_days=_int(log_retention_days),
-        # AWS's default (-1, or absent) is "no reservation".
-        reserved_concurrency=_int(r.inputs.get("reservedConcurrentExecutions"), none_below=0),
-        spec=HANDLERS.get(handler),
+        handler=declared.module,
+        architecture=declared.architecture,
+        memory_mb=declared.memory_mb,
+        owner=declared.owner,
+        log_retention_days=log_days.get(declared.log_group),
+        reserved_concurrency=declared.reserved_concurrency,
+        spec=HANDLERS.get(declared.module),
     )
-
-
-def _json(value: Any) -> dict[str, Any] | None:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str) and value:
-        return json.loads(value)
-    return None
-
-
-def _int(value: Any, none_below: float | None = None) -> int | None:
-    if value is None or (none_below is not None and value < none_below):
-        return None
-    return int(value)

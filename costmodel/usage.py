@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from costmodel.resources import SourceError
 from costmodel.topology import Function, Queue, Topology
 from costmodel.volume import Flow, Propagation, total
-from settings.model import Consumer, StackConfig
+from settings.model import ConsumerConfig, StackConfig
+from settings.naming import StackNames
 
 HOURS_PER_MONTH = 730  # AWS prices a month as 730 hours
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3_600
@@ -88,17 +90,21 @@ class UsageModel:
         )
 
     def _domain_of(self, resource: str) -> str:
-        for domain in self.config.domains:
-            if resource.startswith(f"{self.config.stack}-{domain}-") or resource == f"{self.config.stack}-{domain}":
-                return domain
-        return "platform"
+        """The `eda:domain` tag of the resource; shared pieces carry none."""
+        owner = self.topology.owners.get(resource)
+        return (owner and owner.domain) or "platform"
 
-    def _consumer(self, function: Function) -> Consumer | None:
-        for domain_name, domain in self.config.domains.items():
-            for name, consumer in domain.consumers.items():
-                if function.name == f"{self.config.stack}-{domain_name}-{name}":
-                    return consumer
-        return None
+    def _consumer(self, function: Function) -> ConsumerConfig:
+        """The consumer a function serves, by its `eda:domain` and `eda:consumer` tags."""
+        owner = function.owner
+        domain = self.config.domains.get(owner.domain or "")
+        if domain is None or owner.consumer not in domain.consumers:
+            raise SourceError(
+                f"function {function.name}: tags eda:domain={owner.domain!r}, eda:consumer="
+                f"{owner.consumer!r} name no consumer of stack {self.config.stack!r} (the program "
+                "tags every function it declares; is the preview from another stack or program?)"
+            )
+        return domain.consumers[owner.consumer]
 
     # -- tiers ------------------------------------------------------------------------------
 
@@ -172,9 +178,7 @@ class UsageModel:
 
     def _function(self, function: Function, invocations: float, arrivals: float, attempts: float) -> None:
         consumer = self._consumer(function)
-        if consumer is None:
-            self.warnings.append(f"function {function.name}: not in stack config; default duration 120 ms")
-        duration_ms = consumer.expected_duration_ms if consumer else 120
+        duration_ms = consumer.expected_duration_ms
         gb_s = invocations * duration_ms / 1000 * function.memory_mb / 1024
         self._add("Lambda", function.name, "requests", "lambda.requests", invocations, 0,
                   f"{_m(attempts)} deliveries ÷ {attempts / invocations if invocations else 0:g} per batch"
@@ -202,7 +206,7 @@ class UsageModel:
                       f"{_m(unique)} events × {spec.ddb_writes_per_event:g} WRU + {_m(duplicates)} duplicates × "
                       f"{spec.ddb_writes_per_duplicate:g} (failed conditional writes bill) + {_m(failed)} retries × "
                       f"{spec.ddb_writes_per_event:g}")
-            window = self.config.window_s(consumer) if consumer else 18 * 86_400
+            window = self.config.window_s(consumer)
             gb = unique * window / SECONDS_PER_MONTH * IDEMPOTENCY_ITEM_BYTES / 1e9
             self._add("DynamoDB", function.name, "storage (idempotency window)", "dynamodb.storage", gb, 0,
                       f"{_m(unique)} keys/month × {window / 86_400:g}-day window × {IDEMPOTENCY_ITEM_BYTES} B")
@@ -231,7 +235,7 @@ class UsageModel:
             self._add("KMS", "platform-key", "requests (topics and table)", "kms.requests", 0, requests,
                       f"{topics_and_tables} topics/tables × 2 principals × one data key per "
                       f"{KMS_DATA_KEY_REUSE_S} s (assumed reuse, as SQS)")
-        self._add("CloudWatch", f"{self.config.stack}-alarms", "alarms", "cloudwatch.alarm.standard", 0, t.alarms,
+        self._add("CloudWatch", StackNames(self.config.stack).alarm_topic, "alarms", "cloudwatch.alarm.standard", 0, t.alarms,
                   f"{t.alarms} standard alarms (DLQ depth, queue age)")
         if t.dashboards:
             self.warnings.append(

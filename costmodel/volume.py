@@ -49,10 +49,10 @@ def total(flows: list[Flow]) -> float:
 def propagate(topology: Topology, config: StackConfig) -> Propagation:
     result = Propagation()
     for domain_name, domain in config.domains.items():
-        bus_name = f"{config.stack}-{domain_name}"
-        bus = topology.buses.get(bus_name)
+        bus = topology.bus_of(domain_name)
         if bus is None:
             continue
+        bus_name = bus.name
         flows = [f for t in domain.event_types for f in event_flows(config, domain_name, t)]
         result.published[bus_name] = flows
         routed: dict[str, float] = {}

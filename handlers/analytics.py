@@ -2,11 +2,10 @@
 
 from handlers.logic.daily_counters import counter
 from handlers.runtime import aws
-from handlers.runtime.consumer import Consumer
+from handlers.runtime.consumer import SqsConsumer
 
-CONSUMER = Consumer(
+CONSUMER = SqsConsumer(
     name="analytics",
-    idempotency="conditional-write",
     build=lambda s: counter(
         client=aws.client("dynamodb"),
         table=s["IDEMPOTENCY_TABLE"],
@@ -17,7 +16,6 @@ CONSUMER = Consumer(
     # item at the same time cancel each other (TransactionConflict), so records go one by one.
     concurrent_records=False,
 )
-IDEMPOTENCY = CONSUMER.idempotency
 
 
 def handler(event, context):

@@ -2,13 +2,12 @@
 
 from handlers.logic.audit_archive import archiver
 from handlers.runtime import aws
-from handlers.runtime.consumer import Consumer
-from handlers.runtime.settings import jmespath_setting, required
+from handlers.runtime.consumer import SqsConsumer
+from handlers.runtime.environment import jmespath_setting, required
 
-CONSUMER = Consumer(
+CONSUMER = SqsConsumer(
     name="audit_logger",
-    idempotency="s3-conditional-put",
-    needs={
+    variables={
         "ARCHIVE_BUCKET": lambda: required("ARCHIVE_BUCKET"),
         "ARCHIVE_PREFIX": lambda: required("ARCHIVE_PREFIX"),
         "ARCHIVE_DATE_PATH": lambda: jmespath_setting("ARCHIVE_DATE_PATH", "detail.occurredAt"),
@@ -20,7 +19,6 @@ CONSUMER = Consumer(
         date_path=s["ARCHIVE_DATE_PATH"],
     ),
 )
-IDEMPOTENCY = CONSUMER.idempotency
 
 
 def handler(event, context):

@@ -2,13 +2,12 @@
 
 from handlers.logic.handoff import publisher
 from handlers.runtime import aws
-from handlers.runtime.consumer import Consumer
-from handlers.runtime.settings import required
+from handlers.runtime.consumer import SqsConsumer
+from handlers.runtime.environment import required
 
-CONSUMER = Consumer(
+CONSUMER = SqsConsumer(
     name="fulfillment",
-    idempotency="powertools",
-    needs={
+    variables={
         "EVENT_BUS_NAME": lambda: required("EVENT_BUS_NAME"),
         "EVENT_SOURCE": lambda: required("EVENT_SOURCE"),
     },
@@ -16,7 +15,6 @@ CONSUMER = Consumer(
         client=aws.client("events"), bus_name=s["EVENT_BUS_NAME"], source=s["EVENT_SOURCE"]
     ),
 )
-IDEMPOTENCY = CONSUMER.idempotency
 
 
 def handler(event, context):

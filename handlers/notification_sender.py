@@ -2,8 +2,8 @@
 
 from handlers.logic.notify import ses_sender, sns_sender
 from handlers.runtime import aws
-from handlers.runtime.consumer import Consumer
-from handlers.runtime.settings import Settings, one_of, required
+from handlers.runtime.consumer import SqsConsumer
+from handlers.runtime.environment import FunctionEnv, one_of, required
 
 CHANNELS = ("sns", "ses")
 
@@ -13,16 +13,15 @@ def _channel() -> str:
     return one_of("NOTIFY_CHANNEL", CHANNELS, "sns")
 
 
-def _build(s: Settings):
+def _build(s: FunctionEnv):
     if s["NOTIFY_CHANNEL"] == "ses":
         return ses_sender(client=aws.client("ses"), sender=s["NOTIFY_TARGET"])
     return sns_sender(client=aws.client("sns"), topic_arn=s["NOTIFY_TARGET"])
 
 
-CONSUMER = Consumer(
+CONSUMER = SqsConsumer(
     name="notification_sender",
-    idempotency="powertools",
-    needs={
+    variables={
         "NOTIFY_CHANNEL": _channel,
         "NOTIFY_TARGET": lambda: required(
             "NOTIFY_FROM" if _channel() == "ses" else "NOTIFY_TOPIC_ARN"
@@ -30,7 +29,6 @@ CONSUMER = Consumer(
     },
     build=_build,
 )
-IDEMPOTENCY = CONSUMER.idempotency
 
 
 def handler(event, context):

@@ -2,11 +2,10 @@
 
 from handlers.logic.order_state import applier
 from handlers.runtime import aws
-from handlers.runtime.consumer import Consumer
+from handlers.runtime.consumer import SqsConsumer
 
-CONSUMER = Consumer(
+CONSUMER = SqsConsumer(
     name="order_processor",
-    idempotency="conditional-write",
     build=lambda s: applier(
         client=aws.client("dynamodb"),
         table=s["IDEMPOTENCY_TABLE"],
@@ -14,7 +13,6 @@ CONSUMER = Consumer(
         window_s=s.window_s,
     ),
 )
-IDEMPOTENCY = CONSUMER.idempotency
 
 
 def handler(event, context):

@@ -8,7 +8,7 @@
   depth, sets the alarm state with set_alarm_state and, on a change, publishes CloudWatch's
   notification to the alarm's actions (the alarm topic), as CloudWatch would.
 - `message-move` (BridgedSqs): moto has no start_message_move_task. The bridged client moves the
-  messages with receive/send/delete and answers list_message_move_tasks, so `ops.redrive` runs
+  messages with receive/send/delete and answers list_message_move_tasks, so `ops.dlq.redrive` runs
   the same code against AWS and the emulator.
 - `replay-window` (BridgedEvents): moto's start_replay replays the whole archive regardless of
   the requested window; the bridged client narrows the archive to the window for the replay.
@@ -37,11 +37,13 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from localcloud.deploy import AlarmSpec, RelaySpec, queue_name_of
+from localcloud.records import AlarmSpec, RelaySpec, queue_name_of
 
+RULE_RELAY = "rule-relay"
+DLQ_ALARM = "dlq-alarm"
 BRIDGES = {
-    "rule-relay": "EventBridge -> SNS targets, MessageGroupId JSON paths and InputPath, resolved per event",
-    "dlq-alarm": "DLQ alarm state from the observed queue depth; notifications to the alarm topic",
+    RULE_RELAY: "EventBridge -> SNS targets, MessageGroupId JSON paths and InputPath, resolved per event",
+    DLQ_ALARM: "DLQ alarm state from the observed queue depth; notifications to the alarm topic",
     "message-move": "DLQ redrive (start_message_move_task) with receive/send/delete",
     "replay-window": "archive replay limited to the requested time window",
     "ddb-transaction-snapshot": "TransactWriteItems rollback copies only the items it names (speed)",
@@ -49,6 +51,11 @@ BRIDGES = {
     "dispatch-cache": "moto's per-request name conversion and method listing memoised (speed)",
 }
 
+
+
+def bridge_note(name: str, detail: str | None = None) -> str:
+    """How the deploy report labels a resource a bridge stands in for."""
+    return f"bridge '{name}': {detail or BRIDGES[name]}"
 
 def json_path(document: Any, path: str) -> Any:
     """EventBridge's simple JSON paths: `$.detail.paymentId`."""
@@ -130,7 +137,7 @@ class DlqAlarms:
     """Evaluates the depth alarms of DLQs (metric ApproximateNumberOfMessagesVisible)."""
 
     def __init__(self, alarms: list[AlarmSpec], *, sqs: Any, sns: Any, cloudwatch: Any, region: str) -> None:
-        self.alarms = [a for a in alarms if a.metric == "ApproximateNumberOfMessagesVisible"]
+        self.alarms = alarms
         self.sqs = sqs
         self.sns = sns
         self.cloudwatch = cloudwatch

@@ -20,11 +20,13 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from localcloud import ops
 from localcloud.bridges import BridgedEvents, BridgedSqs, DlqAlarms, RuleRelay, speedups
-from localcloud.deploy import Deployment, deploy, queue_name_of
+from localcloud.deploy import deploy
+from localcloud.records import Deployment, queue_name_of
+from handlers.logic.handoff import FOLLOW_UP
 from localcloud.poller import Faults, MappingPoller
 from offline.program import ACCOUNT, stack_config
+from ops.dlq import queue_arn
 from settings.load import parse_cli
 from settings.model import StackConfig
 
@@ -33,7 +35,6 @@ from settings.model import StackConfig
 TAP_PREFIX = "localcloud-tap-"
 IDLE_PAUSE_S = (0.005, 0.1)
 TAP_COLLECT_EVERY_S = 0.2  # the drain loop's back-off when a round finds nothing to do
-FOLLOW_UP_TYPES = ["FulfillmentRequested"]
 
 # Powertools keeps one metric set per process; with several functions in one process, one
 # function's flush can leave another's empty. On Lambda each function has its own process.
@@ -202,13 +203,13 @@ class LocalCloud:
         each send slower than the last.
         """
         taps: dict[str, tuple[str, str]] = {}
-        for topic in self.sns.list_topics()["Topics"]:
-            arn = topic["TopicArn"]
-            if arn.endswith("-notifications") or arn == self.deployment.exports["alarm_topic_arn"]:
-                name = arn.rsplit(":", 1)[1]
-                url = self.sqs.create_queue(QueueName=f"{TAP_PREFIX}{name}")["QueueUrl"]
-                self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=ops.queue_arn(self.sqs, url))
-                taps[name] = ("sqs", url)
+        exports = self.deployment.exports
+        notifications = [exports[d].get("notifications_topic_arn") for d in self.config.domains]
+        for arn in [exports["alarm_topic_arn"], *filter(None, notifications)]:
+            name = topic_name(arn)
+            url = self.sqs.create_queue(QueueName=f"{TAP_PREFIX}{name}")["QueueUrl"]
+            self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn(self.sqs, url))
+            taps[name] = ("sqs", url)
         logs = self.session.client("logs")
         for domain in self.config.domains:
             bus = self.deployment.exports[domain]["bus_name"]
@@ -216,7 +217,7 @@ class LocalCloud:
             group = f"/localcloud/tap/{name}"
             logs.create_log_group(logGroupName=group)
             self.events.put_rule(
-                Name=f"{TAP_PREFIX}{name}", EventBusName=bus, EventPattern=json.dumps({"detail-type": FOLLOW_UP_TYPES})
+                Name=f"{TAP_PREFIX}{name}", EventBusName=bus, EventPattern=json.dumps({"detail-type": [FOLLOW_UP]})
             )
             target = f"arn:aws:logs:{self.config.region}:{ACCOUNT}:log-group:{group}"
             self.events.put_targets(Rule=f"{TAP_PREFIX}{name}", EventBusName=bus, Targets=[{"Id": "tap", "Arn": target}])
@@ -246,3 +247,7 @@ class LocalCloud:
                     QueueUrl=url,
                     Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
                 )
+
+
+def topic_name(arn: str) -> str:
+    return arn.rsplit(":", 1)[1]

@@ -2,7 +2,7 @@
 
 For each consumer: which business events the declared routing should bring it (rule pattern,
 and for topic subscribers the SNS filter policy, evaluated on the ledger by the project's own
-matcher `costmodel.patterns`, independently of moto's routing),
+matcher `settings.patterns`, independently of moto's routing),
 which of them its side effect shows as applied, and which sit in its DLQ. The side effects are
 read where each handler leaves them:
 
@@ -11,25 +11,28 @@ read where each handler leaves them:
 | order_processor     | order state items in DynamoDB (latest version per order)           |
 | analytics           | guard items (one per business key) and the per-day counters        |
 | audit_logger        | S3 objects, one per business key                                   |
-| notification_sender | messages on the notifications topic (tap queue), by subject         |
+| notification_sender | messages on the notifications topic (tap queue), by key attribute  |
 | fulfillment         | FulfillmentRequested events on the domain bus (tap rule), by id     |
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from costmodel.patterns import EVENTBRIDGE, SNS_MESSAGE_BODY, compile_pattern
+from handlers.logic.audit_archive import key_hash_of
+from handlers.logic.daily_counters import guarded_key_hash, is_counter
+from handlers.logic.handoff import fulfillment_id
+from handlers.logic.notify import KEY_HASH_ATTRIBUTE
+from handlers.logic.order_state import order_of
 from handlers.runtime.envelope import business_key, digest
-from localcloud.emulator import LocalCloud
-from localcloud.ops import DlqEntry, inspect
-from localcloud.workload import STATUSES, Ledger, Planned
-from settings.model import Subscription, event_pattern
-
-ORDER_SUBJECT = re.compile(r"^Order (?P<order>\S+) (?:received|is (?P<status>\w+))$")
+from localcloud.emulator import LocalCloud, topic_name
+from ops.dlq import DlqEntry, inspect
+from localcloud.workload import Ledger, Planned
+from settings.model import SubscriptionConfig
+from settings.naming import archive_prefix
+from settings.patterns import EVENTBRIDGE, SNS_MESSAGE_BODY, compile_pattern, event_pattern
 
 
 @dataclass
@@ -72,7 +75,7 @@ def routed_to(cloud: LocalCloud, domain_name: str, consumer_name: str, ledger: L
 
 
 def matching(
-    cloud: LocalCloud, domain_name: str, rule: Subscription, ledger: Ledger, *, filter_policy: dict | None = None
+    cloud: LocalCloud, domain_name: str, rule: SubscriptionConfig, ledger: Ledger, *, filter_policy: dict | None = None
 ) -> list[Planned]:
     """The ledger's events a rule's deployed pattern (and a subscription's filter policy) accept."""
     domain = cloud.config.domains[domain_name]
@@ -114,40 +117,38 @@ def flows(cloud: LocalCloud, ledger: Ledger) -> list[ConsumerFlow]:
 def _observe(
     cloud: LocalCloud, flow: ConsumerFlow, source: str, keys: dict[str, Any], items: list[dict]
 ) -> Counter:
-    """Key hash -> how many times its side effect is present."""
+    """Key hash -> how many times its side effect is present, read with the handler's own layout."""
     fn = flow.function
     if flow.handler == "order_processor":
-        versions = {
-            item["id"]["S"].rsplit("#", 1)[1]: int(item["version"]["N"])
-            for item in items
-            if item["id"]["S"].startswith(f"{fn}#order#")
-        }
+        versions = {}
+        for item in items:
+            order = order_of(item["id"]["S"], fn)
+            if order is not None:
+                versions[order] = int(item["version"]["N"])
         # Order state keeps the latest version: an event is applied once the state reached it.
         return Counter(
             h for h, (order, version) in keys.items() if versions.get(order, 0) >= version
         ) - Counter({h: 1 for h in flow.dlq_keys})
     if flow.handler == "analytics":
-        return Counter(
-            item["id"]["S"].rsplit("#", 1)[1]
-            for item in items
-            if item["id"]["S"].startswith(f"{fn}#") and item["id"]["S"].count("#") == 1
-        )
+        guarded = (guarded_key_hash(item["id"]["S"], fn) for item in items)
+        return Counter(h for h in guarded if h is not None)
     if flow.handler == "audit_logger":
         s3 = cloud.session.client("s3")
         bucket = cloud.deployment.exports["archive_bucket"]
-        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"audit/{flow.domain}/")
-        return Counter(o["Key"].rsplit("/", 1)[1].removesuffix(".json") for page in pages for o in page.get("Contents", []))
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=archive_prefix(flow.domain)
+        )
+        return Counter(
+            key_hash_of(o["Key"]) for page in pages for o in page.get("Contents", [])
+        )
     if flow.handler == "notification_sender":
-        seen: Counter = Counter()
-        for message in cloud.read_tap(f"{cloud.stack}-{flow.domain}-notifications"):
-            match = ORDER_SUBJECT.match(message.get("Subject", ""))
-            if match:
-                status = match["status"]
-                version = 1 if status is None else STATUSES.index(status.upper()) + 2
-                seen[digest([match["order"], version])] += 1
-        return seen
+        topic = cloud.deployment.exports[flow.domain]["notifications_topic_arn"]
+        return Counter(
+            message["MessageAttributes"][KEY_HASH_ATTRIBUTE]["Value"]
+            for message in cloud.read_tap(topic_name(topic))
+        )
     if flow.handler == "fulfillment":
-        by_id = {digest([source, key]): h for h, key in keys.items()}
+        by_id = {fulfillment_id(source, key): h for h, key in keys.items()}
         bus = cloud.deployment.exports[flow.domain]["bus_name"]
         return Counter(
             by_id.get(event["detail"]["fulfillmentId"], event["detail"]["fulfillmentId"])
@@ -166,7 +167,7 @@ def counters_total(cloud: LocalCloud, function: str) -> int:
     return sum(
         int(item.get("count", {}).get("N", 0))
         for item in _table_items(cloud)
-        if item["id"]["S"].startswith(f"{function}#count#")
+        if is_counter(item["id"]["S"], function)
     )
 
 

@@ -35,7 +35,8 @@ from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
-from localcloud.deploy import FunctionSpec, MappingSpec
+from localcloud.records import FunctionSpec
+from offline.readers import MappingInputs
 
 SQS_RECEIVE_MAX = 10
 
@@ -145,7 +146,7 @@ def load_handler(dotted: str) -> Callable[[dict, Any], dict]:
 class MappingPoller:
     def __init__(
         self,
-        mapping: MappingSpec,
+        mapping: MappingInputs,
         function: FunctionSpec,
         *,
         sqs: Any,

@@ -11,8 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from localcloud.bridges import BRIDGES
-from localcloud.deploy import DeployReport
-from localcloud.emulator import LocalCloud
+from localcloud.records import DeployReport
+from localcloud.emulator import LocalCloud, topic_name
 from localcloud.flow import ConsumerFlow, matching, routed_to
 from localcloud.workload import Ledger
 
@@ -116,7 +116,7 @@ def dlq_section(flows: list[ConsumerFlow], limit: int = 12) -> RenderableType:
 
 
 def alarms_section(cloud: LocalCloud) -> RenderableType:
-    notifications = cloud.read_tap(f"{cloud.stack}-alarms")
+    notifications = cloud.read_tap(topic_name(cloud.deployment.exports["alarm_topic_arn"]))
     table = Table(title=f"Alarms raised (bridge dlq-alarm); {len(notifications)} notification(s) on the alarm topic")
     table.add_column("alarm")
     table.add_column("depth when raised", justify="right")

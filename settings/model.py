@@ -12,6 +12,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from handlers.catalog import HANDLERS
+from settings.patterns import (
+    EVENTBRIDGE,
+    SNS_MESSAGE_BODY,
+    PatternError,
+    compile_pattern,
+    detail_types_of,
+    event_pattern,
+)
 
 # Names become part of AWS resource names (queue names max 80 chars, function names 64).
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,23}$")]
@@ -53,7 +61,7 @@ class EventType(Strict):
         return v
 
 
-class QueueSettings(Strict):
+class QueueConfig(Strict):
     kind: Literal["standard", "fifo"] = "standard"
     message_group_path: str | None = Field(
         default=None,
@@ -79,7 +87,7 @@ class InputTransformer(Strict):
     template: str
 
 
-class Subscription(Strict):
+class SubscriptionConfig(Strict):
     """What a consumer receives: a list of detail types, a full EventBridge pattern, or a topic."""
 
     detail_types: list[DetailType] | None = None
@@ -91,7 +99,7 @@ class Subscription(Strict):
     input_transformer: InputTransformer | None = None
 
     @model_validator(mode="after")
-    def _exactly_one_source(self) -> "Subscription":
+    def _exactly_one_source(self) -> "SubscriptionConfig":
         given = [k for k in ("detail_types", "pattern", "topic") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
@@ -108,10 +116,10 @@ class Subscription(Strict):
         return self
 
 
-class Consumer(Strict):
+class ConsumerConfig(Strict):
     handler: str = Field(description="Module in handlers/; see handlers.catalog.HANDLERS")
-    subscribe: Subscription
-    queue: QueueSettings = QueueSettings()
+    subscribe: SubscriptionConfig
+    queue: QueueConfig = QueueConfig()
     idempotency_key: str = Field(
         description="JMESPath into the EventBridge event giving the producer's business id, "
         "e.g. '[detail.orderId, detail.version]'"
@@ -142,7 +150,7 @@ class Consumer(Strict):
         return v
 
     @model_validator(mode="after")
-    def _aws_limits(self) -> "Consumer":
+    def _aws_limits(self) -> "ConsumerConfig":
         q = self.queue
         if q.kind == "fifo":
             if self.batching_window_s:
@@ -179,32 +187,32 @@ class Consumer(Strict):
         return self
 
 
-class Topic(Strict):
+class TopicConfig(Strict):
     """A fan-out topic fed by one rule on the domain's bus."""
 
-    subscribe: Subscription
+    subscribe: SubscriptionConfig
 
     @field_validator("subscribe")
     @classmethod
-    def _fed_by_rule(cls, v: Subscription) -> Subscription:
+    def _fed_by_rule(cls, v: SubscriptionConfig) -> SubscriptionConfig:
         if v.topic is not None:
             raise ValueError("a topic is fed by a rule (detail_types or pattern), not a topic")
         return v
 
 
-class Schedule(Strict):
+class ScheduleConfig(Strict):
     expression: str = Field(pattern=r"^(rate\(.+\)|cron\(.+\)|at\(.+\))$")
     detail_type: DetailType
     detail: dict[str, Any] = {}
     timezone: str = "UTC"
 
 
-class Domain(Strict):
+class DomainConfig(Strict):
     source: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,255}$")
     event_types: dict[DetailType, EventType] = Field(min_length=1)
-    consumers: dict[Name, Consumer] = {}
-    topics: dict[Name, Topic] = {}
-    schedules: dict[Name, Schedule] = {}
+    consumers: dict[Name, ConsumerConfig] = {}
+    topics: dict[Name, TopicConfig] = {}
+    schedules: dict[Name, ScheduleConfig] = {}
     producer_accounts: list[AccountId] = Field(
         default=[], description="Other accounts allowed to put events on this domain's bus"
     )
@@ -217,14 +225,14 @@ class Domain(Strict):
         return v
 
     @model_validator(mode="after")
-    def _references_resolve(self) -> "Domain":
+    def _references_resolve(self) -> "DomainConfig":
         declared = set(self.event_types)
         if clash := set(self.topics) & set(self.consumers):
             raise ValueError(
                 f"{sorted(clash)} named both a topic and a consumer; each rule needs its own name"
             )
 
-        def check_types(where: str, sub: Subscription) -> None:
+        def check_types(where: str, sub: SubscriptionConfig) -> None:
             for t in detail_types_of(sub):
                 if t not in declared:
                     raise ValueError(
@@ -232,8 +240,15 @@ class Domain(Strict):
                         f"declare (declared: {', '.join(sorted(declared))})"
                     )
 
+        def check_pattern(where: str, sub: SubscriptionConfig) -> None:
+            try:
+                compile_pattern(event_pattern(sub, self.source), EVENTBRIDGE)
+            except PatternError as error:
+                raise ValueError(f"{where}.subscribe: {error}") from None
+
         for name, topic in self.topics.items():
             check_types(f"topics.{name}", topic.subscribe)
+            check_pattern(f"topics.{name}", topic.subscribe)
         for name, consumer in self.consumers.items():
             sub = consumer.subscribe
             if sub.topic is not None:
@@ -246,8 +261,14 @@ class Domain(Strict):
                     raise ValueError(
                         f"consumers.{name}: a standard SNS topic cannot deliver to a FIFO queue"
                     )
+                if sub.filter_policy is not None:
+                    try:
+                        compile_pattern(sub.filter_policy, SNS_MESSAGE_BODY)
+                    except PatternError as error:
+                        raise ValueError(f"consumers.{name}.subscribe.filter_policy: {error}") from None
             else:
                 check_types(f"consumers.{name}", sub)
+                check_pattern(f"consumers.{name}", sub)
         for name, schedule in self.schedules.items():
             if schedule.detail_type not in declared:
                 raise ValueError(
@@ -255,27 +276,6 @@ class Domain(Strict):
                     f"domain does not declare"
                 )
         return self
-
-
-def detail_types_of(sub: Subscription) -> list[str]:
-    """The exact detail types a rule subscription names (prefix/wildcard matchers name none)."""
-    if sub.detail_types is not None:
-        return list(sub.detail_types)
-    if sub.pattern is None:
-        return []
-    return [v for v in sub.pattern.get("detail-type", []) if isinstance(v, str)]
-
-
-def event_pattern(sub: Subscription, source: str) -> dict[str, Any]:
-    """The EventBridge pattern a rule subscription deploys, always pinned to the domain's source.
-
-    Pinning the source keeps a rule from matching events that another (admitted) account puts
-    on the bus under its own source.
-    """
-    if sub.detail_types is not None:
-        return {"source": [source], "detail-type": list(sub.detail_types)}
-    assert sub.pattern is not None
-    return {"source": [source], **sub.pattern}
 
 
 class Retention(Strict):
@@ -324,14 +324,19 @@ class StackConfig(Strict):
     stack: Name = Field(description="The Pulumi stack name; not a config key")
     region: str = "us-east-1"
     protect_stateful: bool = False
-    domains: dict[Name, Domain] = Field(min_length=1)
+    domains: dict[Name, DomainConfig] = Field(min_length=1)
     retention: Retention = Retention()
     alarms: Alarms = Alarms()
     assumptions: Assumptions = Assumptions()
 
-    def window_s(self, consumer: Consumer) -> int:
-        """Idempotency window: by default the redelivery horizon, so a redrive is still deduped."""
-        if consumer.idempotency_window_s is not None:
-            return consumer.idempotency_window_s
-        return consumer.queue.retention_s + self.retention.dlq_days * DAY
+    def window_s(self, consumer: ConsumerConfig) -> int:
+        return idempotency_window_s(consumer, self.retention.dlq_days)
+
+
+def idempotency_window_s(consumer: ConsumerConfig, dlq_days: int) -> int:
+    """Idempotency window: by default the redelivery horizon (queue retention + DLQ retention),
+    so a message redriven from the DLQ on its last day is still recognised as a duplicate."""
+    if consumer.idempotency_window_s is not None:
+        return consumer.idempotency_window_s
+    return consumer.queue.retention_s + dlq_days * DAY
 

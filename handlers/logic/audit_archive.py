@@ -22,6 +22,7 @@ from handlers.runtime.errors import PayloadMismatch, PoisonRecord
 from handlers.runtime.guards import Outcome
 
 PAYLOAD_HASH = "payload-sha256"
+SUFFIX = ".json"
 
 
 def object_key(incoming: Incoming, *, prefix: str, date_path: str) -> str:
@@ -32,7 +33,12 @@ def object_key(incoming: Incoming, *, prefix: str, date_path: str) -> str:
         raise PoisonRecord(
             f"archive date {date_path} is missing or not ISO 8601: {stamp!r}"
         ) from exc
-    return f"{prefix}dt={day}/{incoming.key_hash}.json"
+    return f"{prefix}dt={day}/{incoming.key_hash}{SUFFIX}"
+
+
+def key_hash_of(object_key: str) -> str:
+    """The business key hash an archive object is named by."""
+    return object_key.rsplit("/", 1)[-1].removesuffix(SUFFIX)
 
 
 def archiver(

@@ -17,11 +17,28 @@ from botocore.exceptions import ClientError
 from handlers.logic.dynamo import attribute, error_code
 from handlers.runtime.envelope import Incoming, digest
 from handlers.runtime.errors import PayloadMismatch
-from handlers.runtime.guards import Outcome, expires_at, item_id
+from handlers.runtime.guards import ID_SEPARATOR, Outcome, expires_at, item_id, item_suffix
+
+COUNTER = "count"
 
 
 def counter_id(function_name: str, detail_type: str, day: str) -> str:
-    return item_id(function_name, "count", detail_type, day)
+    return item_id(function_name, COUNTER, detail_type, day)
+
+
+def guard_id(function_name: str, key_hash: str) -> str:
+    """One guard item per business key: its presence is the event's applied mark."""
+    return item_id(function_name, key_hash)
+
+
+def guarded_key_hash(item: str, function_name: str) -> str | None:
+    """The key hash of a guard item's key; None for counters and other keys."""
+    rest = item_suffix(item, function_name)
+    return rest if rest is not None and ID_SEPARATOR not in rest else None
+
+
+def is_counter(item: str, function_name: str) -> bool:
+    return item_suffix(item, function_name, COUNTER) is not None
 
 
 def counter(
@@ -37,7 +54,7 @@ def counter(
                         "Put": {
                             "TableName": table,
                             "Item": {
-                                "id": {"S": item_id(function_name, incoming.key_hash)},
+                                "id": {"S": guard_id(function_name, incoming.key_hash)},
                                 "expiration": attribute(expires_at(window_s)),
                                 "payloadHash": attribute(payload_hash),
                             },

@@ -20,10 +20,15 @@ FOLLOW_UP_DOMAIN = "fulfillment"
 CARRIED_FIELDS = ("orderId", "status", "movementId", "sku", "warehouseId", "quantity", "scope")
 
 
+def fulfillment_id(source: str, key: Any) -> str:
+    """Deterministic per business event: a downstream keyed on it can drop repeated hand-offs."""
+    return digest([source, key])
+
+
 def follow_up(incoming: Incoming) -> Event:
     event = incoming.event
     detail = {
-        "fulfillmentId": digest([event["source"], incoming.key]),
+        "fulfillmentId": fulfillment_id(event["source"], incoming.key),
         "trigger": {
             "source": event["source"],
             "detailType": incoming.detail_type,

@@ -38,6 +38,9 @@ def render(incoming: Incoming) -> tuple[str, str]:
         raise PoisonRecord(f"template {incoming.detail_type}: {exc}") from exc
 
 
+KEY_HASH_ATTRIBUTE = "eda-key-hash"
+
+
 def sns_sender(*, client: Any, topic_arn: str) -> Callable[[Incoming], Outcome]:
     def send(incoming: Incoming) -> Outcome:
         subject, body = render(incoming)
@@ -47,7 +50,10 @@ def sns_sender(*, client: Any, topic_arn: str) -> Callable[[Incoming], Outcome]:
             Subject=subject.encode("ascii", "replace").decode()[:100],
             Message=body,
             MessageAttributes={
-                "detail-type": {"DataType": "String", "StringValue": incoming.detail_type}
+                "detail-type": {"DataType": "String", "StringValue": incoming.detail_type},
+                # Which event this notification is for, so a subscriber (or an audit) can tell
+                # a repeated notification from a new one.
+                KEY_HASH_ATTRIBUTE: {"DataType": "String", "StringValue": incoming.key_hash},
             },
         )
         return Outcome.APPLIED

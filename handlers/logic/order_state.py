@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from handlers.logic.dynamo import attribute, error_code
 from handlers.runtime.envelope import Incoming, digest
 from handlers.runtime.errors import PayloadMismatch, PoisonRecord
-from handlers.runtime.guards import Outcome, expires_at, item_id
+from handlers.runtime.guards import Outcome, expires_at, item_id, item_suffix
 
 SCALARS = (str, int, float, bool)
 # Attributes the write sets itself; a detail field of the same name must not overwrite them.
@@ -35,6 +35,16 @@ def versioned_key(incoming: Incoming) -> tuple[str, int]:
     ):
         raise PoisonRecord(f"order state needs a key of [order id, integer version]; got {key!r}")
     return str(key[0]), key[1]
+
+
+def order_item_id(function_name: str, order_id: str) -> str:
+    """The one state item per order (the emulator's flow check reads orders back by it)."""
+    return item_id(function_name, "order", order_id)
+
+
+def order_of(item: str, function_name: str) -> str | None:
+    """The order id of a state item's key; None for any other key."""
+    return item_suffix(item, function_name, "order")
 
 
 def applier(
@@ -58,7 +68,7 @@ def applier(
         try:
             client.update_item(
                 TableName=table,
-                Key={"id": {"S": item_id(function_name, "order", order_id)}},
+                Key={"id": {"S": order_item_id(function_name, order_id)}},
                 UpdateExpression="SET " + ", ".join(assignments),
                 ConditionExpression="attribute_not_exists(#id) OR #version < :version",
                 ExpressionAttributeNames=names,

@@ -1,7 +1,8 @@
 """The shared runtime of an SQS-fed consumer: from an SQS event to a partial batch response.
 
-A consumer module declares a `Consumer` (its name, its duplicate guard, the settings it needs and
-how to build its side effect) and hands every invocation to `Consumer.handle`. The runtime for
+A consumer module declares an `SqsConsumer` (its catalogue name, the environment variables it
+reads beyond the shared ones, and how to build its side effect) and hands every invocation to
+`SqsConsumer.handle`; its duplicate guard is the one `handlers.catalog` declares for it. The runtime for
 one function (settings, clients, logger, metrics, guard, thread pool) is built on first call and
 cached by the settings it was built from, so one process can serve several functions.
 """
@@ -18,12 +19,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from handlers.catalog import Idempotency
+from handlers.catalog import HANDLERS, Idempotency
 from handlers.runtime import aws
 from handlers.runtime.batch import BatchReport, processor
 from handlers.runtime.envelope import EVENT_ID_PATH, Incoming, business_key, parse
 from handlers.runtime.guards import Outcome, PowertoolsGuard
-from handlers.runtime.settings import Settings, required
+from handlers.runtime.environment import FunctionEnv, required
 
 Effect = Callable[[Incoming], Outcome]
 # Lambda's SQS batches are at most 10 records unless a batching window is set; more threads than
@@ -32,29 +33,32 @@ MAX_RECORD_THREADS = 10
 
 
 @dataclass(frozen=True, eq=False)
-class Consumer:
-    name: str
-    idempotency: Idempotency
-    build: Callable[[Settings], Effect]
-    # Settings beyond the shared ones: variable name -> reader that raises naming it.
-    needs: dict[str, Callable[[], str]] = field(default_factory=dict)
+class SqsConsumer:
+    name: str  # the module's entry in handlers.catalog.HANDLERS
+    build: Callable[[FunctionEnv], Effect]
+    # Variables beyond the shared ones: variable name -> reader that raises naming it.
+    variables: dict[str, Callable[[], str]] = field(default_factory=dict)
     # False when records of one batch contend for the same item (parallel writes would conflict).
     concurrent_records: bool = True
 
+    @property
+    def idempotency(self) -> Idempotency:
+        return HANDLERS[self.name].idempotency
+
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        needs = dict(self.needs)
+        variables = dict(self.variables)
         if self.idempotency != "s3-conditional-put":
-            needs.setdefault("IDEMPOTENCY_TABLE", lambda: required("IDEMPOTENCY_TABLE"))
-        return _runtime(self, Settings.from_env(needs)).handle(event, context)
+            variables.setdefault("IDEMPOTENCY_TABLE", lambda: required("IDEMPOTENCY_TABLE"))
+        return _runtime(self, FunctionEnv.from_env(variables)).handle(event, context)
 
 
 @cache
-def _runtime(consumer: Consumer, settings: Settings) -> _Runtime:
+def _runtime(consumer: SqsConsumer, settings: FunctionEnv) -> _Runtime:
     return _Runtime(consumer, settings)
 
 
 class _Runtime:
-    def __init__(self, consumer: Consumer, settings: Settings) -> None:
+    def __init__(self, consumer: SqsConsumer, settings: FunctionEnv) -> None:
         self.settings = settings
         self.logger = Logger(service=settings.service, level=settings.log_level)
         self.metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service)

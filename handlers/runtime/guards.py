@@ -36,8 +36,18 @@ class InProgressElsewhere(RuntimeError):
     """Another invocation holds this key: report the record so SQS redelivers it later."""
 
 
+ID_SEPARATOR = "#"
+
+
 def item_id(function_name: str, *parts: str) -> str:
-    return "#".join((function_name, *parts))
+    """A table key: every key starts with the writing function's name (its IAM leading key)."""
+    return ID_SEPARATOR.join((function_name, *parts))
+
+
+def item_suffix(item: str, function_name: str, *parts: str) -> str | None:
+    """What follows `item_id(function_name, *parts)` in a table key; None for other keys."""
+    prefix = item_id(function_name, *parts, "")
+    return item[len(prefix) :] if item.startswith(prefix) else None
 
 
 def expires_at(window_s: int) -> int:

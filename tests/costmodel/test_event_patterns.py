@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from moto.events.models import EventPattern
 from moto.sns.utils import FilterPolicyMatcher
 
-from costmodel.patterns import (
+from settings.patterns import (
     SNS_MESSAGE_BODY,
     EventShape,
     PatternError,

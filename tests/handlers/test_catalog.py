@@ -15,9 +15,11 @@ def test_every_catalogued_handler_has_a_scenario():
 
 
 @pytest.mark.parametrize("name", sorted(HANDLERS))
-def test_module_declares_the_catalogued_idempotency_pattern(name):
+def test_module_is_the_catalogued_consumer(name):
+    """The module's consumer takes its duplicate guard from its own catalogue entry."""
     module = importlib.import_module(f"handlers.{name}")
-    assert module.IDEMPOTENCY == HANDLERS[name].idempotency
+    assert module.CONSUMER.name == name
+    assert module.CONSUMER.idempotency == HANDLERS[name].idempotency
     assert callable(module.handler)
 
 

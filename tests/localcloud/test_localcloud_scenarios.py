@@ -10,7 +10,8 @@ import json
 import time
 from datetime import datetime, timedelta, timezone
 
-from localcloud import ops
+from ops.dlq import inspect, redrive
+from ops.replay import replay
 from localcloud.flow import follow_ups
 from localcloud.poller import load_handler
 from localcloud.workload import Ledger, Mix, Planned, drive
@@ -79,22 +80,22 @@ def test_redrive_after_the_fix_applies_dlq_events_exactly_once(fresh_cloud):
         _drive(cloud, planned)
         cloud.drain(timeout_s=60)
         dlq = cloud.deployment.exports["inventory"]["dlq_urls"]["fulfillment"]
-        entries = ops.inspect(cloud.sqs, dlq, domain="inventory", key_path="detail.movementId")
+        entries = inspect(cloud.sqs, dlq, domain="inventory", key_path="detail.movementId")
         assert sorted(e.key for e in entries) == [f"m-{n}" for n in range(6)]
         assert all(e.reason.startswith("valid event") for e in entries)
         assert not follow_ups(cloud, "local-inventory")
 
         cloud.faults.outage = set()  # the fix
-        assert ops.redrive(cloud.ops_sqs(), dlq, poll_s=0) == 6
+        assert redrive(cloud.ops_sqs(), dlq, poll_s=0) == 6
         cloud.drain(timeout_s=60)
         published = [e["detail"]["movementId"] for e in follow_ups(cloud, "local-inventory")]
         assert sorted(published) == [f"m-{n}" for n in range(6)]
-        assert not ops.inspect(cloud.sqs, dlq, domain="inventory", key_path="detail.movementId")
+        assert not inspect(cloud.sqs, dlq, domain="inventory", key_path="detail.movementId")
 
         # A second redrive finds nothing, and a replay of the archive changes no side effect.
-        assert ops.redrive(cloud.ops_sqs(), dlq, poll_s=0) == 0
+        assert redrive(cloud.ops_sqs(), dlq, poll_s=0) == 0
         now = datetime.now(timezone.utc)
-        state = ops.replay(cloud.ops_events(), bus_name="local-inventory", archive_name="local-inventory-archive",
+        state = replay(cloud.ops_events(), bus_name="local-inventory", archive_name="local-inventory-archive",
                            start=now - timedelta(minutes=5), end=now + timedelta(minutes=1), poll_s=0)
         assert state == "COMPLETED"
         cloud.drain(timeout_s=60)
@@ -123,7 +124,7 @@ def test_replay_window_excludes_events_outside_it(fresh_cloud):
                                                                   "quantity": 1, "occurredAt": "2026-01-02T03:04:05Z"})])
         cloud.drain(timeout_s=30)
         delivered = poller.stats.records_succeeded
-        ops.replay(cloud.ops_events(), bus_name="local-inventory", archive_name="local-inventory-archive",
+        replay(cloud.ops_events(), bus_name="local-inventory", archive_name="local-inventory-archive",
                    start=after, end=after + timedelta(minutes=5), poll_s=0)
         cloud.drain(timeout_s=30)
         # Only "late" (and the follow-up it caused, which no consumer receives) was replayed.

@@ -1,8 +1,9 @@
 """EventBridge event patterns and SNS filter policies (MessageBody scope), evaluated offline.
 
-The cost model propagates volume through the routing the program declares: each declared event
-type, as a sample event, is matched against each rule's pattern and each subscription's filter
-policy. Both languages share one engine; a `Dialect` says which operators each accepts.
+One matcher for every layer: settings compiles each declared pattern and filter policy at load
+(so a pattern AWS would reject fails the config, not the deploy), the cost model propagates
+volume through the routing the program declares, and the emulator checks moto's routing against
+it. Both languages share one engine; a `Dialect` says which operators each accepts.
 
 A pattern is compiled once (`compile_pattern`); compiling validates it as AWS does at `put_rule`
 / `subscribe` and raises `PatternError` naming the key path, the bad value and what is allowed.
@@ -27,7 +28,10 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from settings.model import SubscriptionConfig
 
 Json = Any
 ValuePredicate = Callable[[Json], bool]  # one scalar event value -> matches?
@@ -408,7 +412,30 @@ __all__ = [
     "EventShape",
     "PatternError",
     "compile_pattern",
+    "detail_types_of",
+    "event_pattern",
     "filter_matches",
     "matches",
     "matching_shapes",
 ]
+
+
+def detail_types_of(sub: "SubscriptionConfig") -> list[str]:
+    """The exact detail types a rule subscription names (prefix/wildcard matchers name none)."""
+    if sub.detail_types is not None:
+        return list(sub.detail_types)
+    if sub.pattern is None:
+        return []
+    return [v for v in sub.pattern.get("detail-type", []) if isinstance(v, str)]
+
+
+def event_pattern(sub: "SubscriptionConfig", source: str) -> dict[str, Any]:
+    """The EventBridge pattern a rule subscription deploys, always pinned to the domain's source.
+
+    Pinning the source keeps a rule from matching events that another (admitted) account puts
+    on the bus under its own source.
+    """
+    if sub.detail_types is not None:
+        return {"source": [source], "detail-type": list(sub.detail_types)}
+    assert sub.pattern is not None
+    return {"source": [source], **sub.pattern}

@@ -1,8 +1,9 @@
-"""A function's settings, read from its environment at call time.
+"""A function's environment variables, read and checked at call time.
 
 The same handler module serves several functions (and the local emulator swaps `os.environ`
-between calls in one process), so nothing here is read at import time: `Settings` is a frozen
-value built per call and used as the cache key of the function's runtime.
+between calls in one process), so nothing here is read at import time: `FunctionEnv` is a frozen
+value built per call and used as the cache key of the function's runtime. The program sets every
+variable (components/domain.py); nothing here has a default of its own that could disagree.
 """
 
 from __future__ import annotations
@@ -14,12 +15,6 @@ from typing import Literal
 
 import jmespath
 from jmespath.exceptions import JMESPathError
-
-DAY = 86_400
-# Longest a message can come back: SQS's maximum retention, then as long again in the DLQ before
-# a redrive. A window at least this long still recognises a redriven message as a duplicate.
-MAX_REDELIVERY_HORIZON_S = 14 * DAY + 14 * DAY
-
 
 class MissingSetting(RuntimeError):
     """A function's environment lacks a variable or holds a value the handler cannot use."""
@@ -55,9 +50,8 @@ def jmespath_setting(name: str, default: str | None = None) -> str:
 
 
 def _window_s() -> int:
-    raw = os.environ.get("IDEMPOTENCY_WINDOW_SECONDS", "").strip()
-    if not raw:
-        return MAX_REDELIVERY_HORIZON_S
+    # The program derives the window from the stack config (settings.model.idempotency_window_s).
+    raw = required("IDEMPOTENCY_WINDOW_SECONDS")
     if not raw.isdigit() or int(raw) < 60:
         raise MissingSetting(
             f"environment variable IDEMPOTENCY_WINDOW_SECONDS={raw!r}; allowed: whole seconds >= 60"
@@ -66,7 +60,7 @@ def _window_s() -> int:
 
 
 @dataclass(frozen=True)
-class Settings:
+class FunctionEnv:
     function_name: str
     service: str
     metrics_namespace: str
@@ -76,11 +70,11 @@ class Settings:
     queue_kind: Literal["standard", "fifo"]
     skip_group_on_error: bool
     domain: str
-    # Only what the consumer declared it needs, as (name, value) pairs: `Settings` stays hashable.
+    # Only what the consumer declared it needs, as (name, value) pairs: `FunctionEnv` stays hashable.
     extra: tuple[tuple[str, str], ...] = field(default=())
 
     @classmethod
-    def from_env(cls, extra: dict[str, Callable[[], str]] | None = None) -> Settings:
+    def from_env(cls, extra: dict[str, Callable[[], str]] | None = None) -> FunctionEnv:
         if os.environ.get("POWERTOOLS_IDEMPOTENCY_DISABLED", "").strip().lower() in (
             "1",
             "true",

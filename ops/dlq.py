@@ -1,12 +1,8 @@
-"""Operations on a running stack, one code path for AWS and the emulator: boto3 clients in, results out.
+"""Dead-letter queues on a running stack: what they hold and why, and moving it back.
 
-- `inspect`: what a DLQ holds, each message with its business key, receive count and the reason
-  the consumers' own envelope check gives for it (poison) or "valid event" (it kept failing);
-- `redrive`: move a DLQ's messages back to their source queue (SQS message move task);
-- `replay`: replay a bus archive for a time window.
-
-On the emulator, `LocalCloud.ops_sqs()` / `ops_events()` supply clients whose missing operations
-are bridged (`message-move`, `replay-window`); the calls made here are the same.
+- `inspect`: each message with its business key, receive count and the reason the consumers' own
+  envelope check gives for it (poison) or "valid event" (the consumer kept failing on it);
+- `redrive`: move a DLQ's messages back to their source queue (an SQS message move task).
 """
 
 from __future__ import annotations
@@ -14,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from handlers.runtime.envelope import business_key, digest, parse
@@ -96,25 +91,3 @@ def redrive(sqs: Any, dlq_url: str, *, timeout_s: float = 300, poll_s: float = 2
         if time.monotonic() > deadline:
             raise TimeoutError(f"redrive of {source} still {task['Status']} after {timeout_s:.0f} s")
         time.sleep(poll_s)
-
-
-def replay(
-    events: Any, *, bus_name: str, archive_name: str, start: datetime, end: datetime,
-    name: str | None = None, timeout_s: float = 600, poll_s: float = 5,
-) -> str:
-    """Replay the archive's events from [start, end) onto its bus; returns the replay's final state."""
-    if end <= start:
-        raise ValueError(f"--to {end.isoformat()} must be after --from {start.isoformat()}")
-    bus_arn = events.describe_event_bus(Name=bus_name)["Arn"]
-    archive_arn = events.describe_archive(ArchiveName=archive_name)["ArchiveArn"]
-    name = name or f"{archive_name}-{int(time.time())}"[:64]
-    events.start_replay(
-        ReplayName=name, EventSourceArn=archive_arn, EventStartTime=start, EventEndTime=end,
-        Destination={"Arn": bus_arn},
-    )
-    deadline = time.monotonic() + timeout_s
-    while (state := events.describe_replay(ReplayName=name)["State"]) not in ("COMPLETED", "FAILED", "CANCELLED"):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"replay {name} still {state} after {timeout_s:.0f} s")
-        time.sleep(poll_s)
-    return state
