@@ -24,6 +24,7 @@ key = PlatformKey(
     account_id=account_id,
     tags=stack_tags,
     opts=pulumi.ResourceOptions(protect=config.protect_stateful),
+    retain=config.protect_stateful,
 )
 alarms = AlarmTopic(
     "alarms",
@@ -41,7 +42,6 @@ storage = Storage(
     domains=list(config.domains),
     key_arn=key.key.arn,
     protect=config.protect_stateful,
-    ia_after_days=config.retention.bucket_ia_after_days,
     expire_after_days=config.retention.bucket_expire_after_days,
     tags=stack_tags,
 )

@@ -19,6 +19,7 @@ class ConsumerFunction(pulumi.ComponentResource):
         name: str,
         *,
         function_name: str,
+        role_name: str,
         log_group_name: str,
         handler: str,
         consumer: ConsumerConfig,
@@ -46,6 +47,7 @@ class ConsumerFunction(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
+            name=role_name,
             assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
             tags=tags,
             opts=child,
@@ -131,9 +133,9 @@ class ConsumerFunction(pulumi.ComponentResource):
             # The supported cap on pollers; reserved concurrency alone throttles, and throttled
             # receives count toward maxReceiveCount and push valid messages to the DLQ.
             scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(
-                maximum_concurrency=consumer.maximum_concurrency
+                maximum_concurrency=consumer.poller_concurrency
             )
-            if consumer.maximum_concurrency
+            if consumer.poller_concurrency
             else None,
             tags=tags,
             opts=child,

@@ -10,9 +10,11 @@ import pulumi_aws as aws
 
 from components.compute import ConsumerFunction
 from components.fanout import FanoutTopic, encrypted_topic
+from components.ordering import EntityOrdering
 from components.platform import Platform
 from components.queue import ConsumerQueue, Encryption, Sender
 from components.routing import Routing, rule_patterns
+from components.schedules import DomainSchedules
 from handlers.catalog import HANDLERS
 from settings.load import schema_path
 from settings.model import ConsumerConfig, DomainConfig, Retention, idempotency_window_s
@@ -58,24 +60,42 @@ class Domain(pulumi.ComponentResource):
             opts=child,
         )
 
+        if domain.schedules:
+            DomainSchedules(
+                f"{name}-schedules",
+                names=names,
+                source=domain.source,
+                schedules=domain.schedules,
+                bus_arn=self.routing.bus.arn,
+                delivery_dlq_arn=self.routing.delivery_dlq.queue.arn,
+                account_id=platform.account_id,
+                region=platform.region,
+                alarm_topic_arn=platform.alarm_topic_arn,
+                tags=domain_tags,
+                opts=child,
+            )
+
         self.topics = {
             topic: FanoutTopic(
                 f"{name}-{topic}",
                 topic_name=names.topic(topic),
+                delivery_dlq_name=names.topic_delivery_dlq(topic),
                 key_arn=platform.key_arn,
                 rule_arn=self.routing.rules[topic].arn,
+                dlq_retention_days=retention.dlq_days,
+                alarm_topic_arn=platform.alarm_topic_arn,
                 tags=domain_tags,
                 opts=child,
             )
             for topic in domain.topics
         }
         for topic, fanout in self.topics.items():
-            self.routing.connect(topic, fanout.topic.arn)
+            self.routing.connect(topic, fanout.topic.arn, admitted_by=[fanout.policy])
 
         self.notifications = None
         if any("notify_topic" in HANDLERS[c.handler].needs for c in domain.consumers.values()):
             # Customer-facing messages; its subscribers (SMS, e-mail, apps) are managed elsewhere.
-            self.notifications = encrypted_topic(
+            self.notifications, _ = encrypted_topic(
                 f"{name}-notifications",
                 topic_name=names.notifications_topic,
                 key_arn=platform.key_arn,
@@ -91,8 +111,12 @@ class Domain(pulumi.ComponentResource):
             consumer_tags = tags(names.stack, name, consumer_name)
             fifo = consumer.queue.kind == "fifo"
             sub = consumer.subscribe
+            # Per-entity groups: a pipe (same account, its role's IAM policy) sends to the queue.
+            grouped = consumer.queue.message_group_path is not None
             if sub.topic is not None:
                 sender = Sender("sns.amazonaws.com", [self.topics[sub.topic].topic.arn])
+            elif grouped:
+                sender = None
             else:
                 sender = Sender("events.amazonaws.com", [self.routing.rules[consumer_name].arn])
             queue = ConsumerQueue(
@@ -108,18 +132,49 @@ class Domain(pulumi.ComponentResource):
                 opts=child,
             )
             if sub.topic is not None:
-                self.topics[sub.topic].subscribe(consumer_name, queue.queue.arn, sub.filter_policy)
+                self.topics[sub.topic].subscribe(
+                    consumer_name, queue.queue.arn, sub.filter_policy, admitted_by=[queue.policy]
+                )
+            elif grouped:
+                ordering = EntityOrdering(
+                    f"{name}-{consumer_name}-ordering",
+                    staging_name=names.staging_queue(consumer_name),
+                    staging_dlq_name=names.staging_dlq(consumer_name),
+                    pipe_name=names.pipe(consumer_name),
+                    role_name=names.pipe_role(consumer_name),
+                    message_group_path=consumer.queue.message_group_path,
+                    static_group=consumer_name,
+                    target_queue_arn=queue.queue.arn,
+                    consumer_queue=consumer.queue,
+                    encryption=encryption(consumer.queue.encryption),
+                    dlq_retention_days=retention.dlq_days,
+                    rule_arn=self.routing.rules[consumer_name].arn,
+                    account_id=platform.account_id,
+                    region=platform.region,
+                    alarm_topic_arn=platform.alarm_topic_arn,
+                    tags=consumer_tags,
+                    opts=child,
+                )
+                self.routing.connect(
+                    consumer_name,
+                    ordering.staging.queue.arn,
+                    admitted_by=[ordering.staging.policy],
+                    message_group_id=ordering.static_group,
+                    input_transformer=sub.input_transformer,
+                )
             else:
                 self.routing.connect(
                     consumer_name,
                     queue.queue.arn,
-                    message_group_path=consumer.queue.message_group_path,
+                    admitted_by=[queue.policy],
+                    message_group_id=consumer.queue.message_group_id,
                     input_transformer=sub.input_transformer,
                 )
             self.queues[consumer_name] = queue
             self.functions[consumer_name] = ConsumerFunction(
                 f"{name}-{consumer_name}",
                 function_name=names.function(consumer_name),
+                role_name=names.function_role(consumer_name),
                 log_group_name=names.log_group(consumer_name),
                 handler=consumer.handler,
                 consumer=consumer,
@@ -181,13 +236,28 @@ class Domain(pulumi.ComponentResource):
     def _grants(self, domain_name: str, consumer: ConsumerConfig) -> list[dict[str, Any]]:
         platform = self._platform
         needs = HANDLERS[consumer.handler].needs
-        # The shared table is under the platform key, and DynamoDB uses a customer key with the
-        # caller's KMS permissions: every consumer needs the key (so do KMS queues and topics).
+        channel = consumer.environment.get("NOTIFY_CHANNEL", "sns")
+        # The platform key, only through the services this consumer uses it with: the table
+        # (every consumer is given it; under the key, used with the caller's permissions), a
+        # customer-key queue it reads, the encrypted notifications topic it publishes to.
+        services = ["dynamodb"]
+        if consumer.queue.encryption == "kms":
+            services.append("sqs")
+        if "notify_topic" in needs and channel == "sns":
+            services.append("sns")
         grants: list[dict[str, Any]] = [
             {
+                "Sid": "PlatformKeyViaItsServices",
                 "Effect": "Allow",
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                 "Resource": platform.key_arn,
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": [
+                            f"{service}.{platform.region}.amazonaws.com" for service in services
+                        ]
+                    }
+                },
             }
         ]
         if "event_bus" in needs:
@@ -204,7 +274,6 @@ class Domain(pulumi.ComponentResource):
                     ),
                 }
             )
-        channel = consumer.environment.get("NOTIFY_CHANNEL", "sns")
         if "notify_topic" in needs and channel == "sns" and self.notifications is not None:
             grants.append(
                 {"Effect": "Allow", "Action": "sns:Publish", "Resource": self.notifications.arn}

@@ -11,8 +11,39 @@ import pulumi_aws as aws
 from components.fanout import encrypted_topic
 from components.iam import policy_document
 
-# Services that write to the platform's encrypted topics and queues on our behalf.
-KEY_USERS = ["events.amazonaws.com", "sns.amazonaws.com", "cloudwatch.amazonaws.com"]
+# Each AWS service that encrypts into our topics and queues on our behalf, with the statement
+# the AWS page for that integration documents (no condition: none of these pages gives one,
+# and a condition the service does not send would drop deliveries silently; each queue and
+# topic policy already admits only its one declared sender by aws:SourceArn).
+KEY_STATEMENTS = [
+    {
+        # EventBridge rule -> encrypted SQS queue or SNS topic: "Troubleshooting Amazon
+        # EventBridge", sections on events not delivered to an encrypted SQS queue / SNS topic.
+        "Sid": "EventBridgeDeliversToEncryptedTargets",
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": "*",
+    },
+    {
+        # SNS -> encrypted SQS subscriber: "Enabling server-side encryption (SSE) for an Amazon
+        # SNS topic with an encrypted Amazon SQS queue subscribed", SNS Developer Guide.
+        "Sid": "SnsDeliversToEncryptedQueues",
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+    },
+    {
+        # CloudWatch alarm -> encrypted SNS topic: "How do I configure a CloudWatch alarm with an
+        # encrypted Amazon SNS topic?", AWS re:Post Knowledge Center.
+        "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+    },
+]
 
 
 class PlatformKey(pulumi.ComponentResource):
@@ -20,7 +51,10 @@ class PlatformKey(pulumi.ComponentResource):
     CloudWatch as senders, so encrypted topics (and queues that ask for KMS) need this one."""
 
     def __init__(self, name: str, *, alias: str, account_id: pulumi.Input[str],
-                 tags: dict[str, str], opts: pulumi.ResourceOptions | None = None) -> None:
+                 tags: dict[str, str], retain: bool,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        """`retain` as for the table it encrypts: a retained table needs its key to outlive
+        `pulumi destroy` too (retain_on_delete is not inherited from a component)."""
         super().__init__("eda:platform:PlatformKey", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.key = aws.kms.Key(
@@ -38,18 +72,11 @@ class PlatformKey(pulumi.ComponentResource):
                         "Action": "kms:*",
                         "Resource": "*",
                     },
-                    {
-                        "Sid": "PlatformServicesEncrypt",
-                        "Effect": "Allow",
-                        "Principal": {"Service": KEY_USERS},
-                        "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                        "Resource": "*",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                    },
+                    *KEY_STATEMENTS,
                 ]
             ),
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain),
         )
         aws.kms.Alias(f"{name}-alias", name=alias, target_key_id=self.key.key_id, opts=child)
         self.register_outputs({"key_arn": self.key.arn})
@@ -63,7 +90,7 @@ class AlarmTopic(pulumi.ComponentResource):
                  emails: list[str], tags: dict[str, str],
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eda:platform:AlarmTopic", name, None, opts)
-        self.topic = encrypted_topic(
+        self.topic, _ = encrypted_topic(
             name,
             topic_name=topic_name,
             key_arn=key_arn,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import alarm
 from settings.model import DAY, QueueConfig
-from settings.naming import alarm_name
 
 
 @dataclass(frozen=True)
@@ -38,19 +38,26 @@ class Sender:
     source_arns: list[pulumi.Input[str]]
 
 
-def queue_policy(queue_arn: pulumi.Input[str], sender: Sender) -> pulumi.Output[str]:
+def queue_policy(queue_arn: pulumi.Input[str], sender: Sender | None) -> pulumi.Output[str]:
+    """Admit the declared AWS service sender only; without one (a pipe's role in this account
+    sends under its IAM policy), the policy only refuses insecure transport."""
+    admit = []
+    if sender is not None:
+        admit.append(
+            {
+                "Sid": "OnlyDeclaredSenders",
+                "Effect": "Allow",
+                "Principal": {"Service": sender.service},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": sender.source_arns}},
+            }
+        )
     return pulumi.Output.json_dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "OnlyDeclaredSenders",
-                    "Effect": "Allow",
-                    "Principal": {"Service": sender.service},
-                    "Action": "sqs:SendMessage",
-                    "Resource": queue_arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": sender.source_arns}},
-                },
+                *admit,
                 {
                     "Sid": "DenyInsecureTransport",
                     "Effect": "Deny",
@@ -78,25 +85,21 @@ def queue_alarm(
     tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> aws.cloudwatch.MetricAlarm:
-    """A per-minute maximum of an SQS metric above `threshold` for `periods` minutes; it
-    notifies the alarm topic when it fires and when it clears."""
-    return aws.cloudwatch.MetricAlarm(
+    """The per-minute maximum of an SQS metric above `threshold` for `periods` minutes."""
+    return alarm(
         name,
-        name=alarm_name(queue_name, what),
-        alarm_description=description,
+        watched=queue_name,
+        what=what,
+        description=description,
         namespace="AWS/SQS",
-        metric_name=metric,
+        metric=metric,
         dimensions={"QueueName": queue.name},
         statistic="Maximum",
-        period=60,
-        evaluation_periods=periods,
         threshold=threshold,
-        comparison_operator="GreaterThanThreshold",
-        treat_missing_data="notBreaching",
-        alarm_actions=[topic_arn],
-        ok_actions=[topic_arn],
+        periods=periods,
+        topic_arn=topic_arn,
         tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent),
+        parent=parent,
     )
 
 
@@ -127,8 +130,9 @@ class DeadLetterQueue(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        self.policy: aws.sqs.QueuePolicy | None = None
         if sender is not None:
-            aws.sqs.QueuePolicy(
+            self.policy = aws.sqs.QueuePolicy(
                 f"{name}-queue-policy",
                 queue_url=self.queue.url,
                 policy=queue_policy(self.queue.arn, sender),
@@ -162,7 +166,7 @@ class ConsumerQueue(pulumi.ComponentResource):
         settings: QueueConfig,
         dlq_retention_days: int,
         encryption: Encryption,
-        sender: Sender,
+        sender: Sender | None,
         alarm_topic_arn: pulumi.Input[str],
         tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
@@ -208,7 +212,7 @@ class ConsumerQueue(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.sqs.QueuePolicy(
+        self.policy = aws.sqs.QueuePolicy(
             f"{name}-queue-policy",
             queue_url=self.queue.url,
             policy=queue_policy(self.queue.arn, sender),

@@ -12,7 +12,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import assume_role_policy, policy_document
+from components.alarms import failure_alarm
+from components.iam import policy_document
 from components.queue import DeadLetterQueue, Encryption, Sender
 from settings.model import DomainConfig, InputTransformer
 from settings.patterns import event_pattern
@@ -86,7 +87,6 @@ class Routing(pulumi.ComponentResource):
         super().__init__("eda:routing:Routing", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self._name = name
-        self._child = child
         self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=names.bus, tags=tags, opts=child)
 
         registry = aws.schemas.Registry(
@@ -164,62 +164,50 @@ class Routing(pulumi.ComponentResource):
             opts=child,
         )
 
-        for schedule_name, schedule in domain.schedules.items():
-            role = aws.iam.Role(
-                f"{name}-schedule-{schedule_name}-role",
-                assume_role_policy=assume_role_policy("scheduler.amazonaws.com"),
-                tags=tags,
-                opts=child,
-            )
-            aws.iam.RolePolicy(
-                f"{name}-schedule-{schedule_name}-policy",
-                role=role.id,
-                policy=policy_document(
-                    [
-                        {"Effect": "Allow", "Action": "events:PutEvents", "Resource": self.bus.arn},
-                        {
-                            "Effect": "Allow",
-                            "Action": "sqs:SendMessage",
-                            "Resource": self.delivery_dlq.queue.arn,
-                        },
-                    ]
-                ),
-                opts=child,
-            )
-            aws.scheduler.Schedule(
-                f"{name}-schedule-{schedule_name}",
-                name=names.schedule(schedule_name),
-                schedule_expression=schedule.expression,
-                schedule_expression_timezone=schedule.timezone,
-                flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
-                target=aws.scheduler.ScheduleTargetArgs(
-                    arn=self.bus.arn,
-                    role_arn=role.arn,
-                    eventbridge_parameters=aws.scheduler.ScheduleTargetEventbridgeParametersArgs(
-                        detail_type=schedule.detail_type, source=domain.source
-                    ),
-                    input=json.dumps(schedule.detail, sort_keys=True),
-                    retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
-                        maximum_event_age_in_seconds=3_600, maximum_retry_attempts=10
-                    ),
-                    dead_letter_config=aws.scheduler.ScheduleTargetDeadLetterConfigArgs(
-                        arn=self.delivery_dlq.queue.arn
-                    ),
-                ),
-                opts=child,
-            )
+        for subscriber in subscriptions:
+            self._rule_alarms(subscriber, names.rule(subscriber), alarm_topic_arn, tags)
 
         self.register_outputs({"bus_arn": self.bus.arn, "bus_name": self.bus.name})
+
+    def _rule_alarms(
+        self, subscriber: str, rule_name: str, topic_arn: pulumi.Input[str], tags: dict[str, str]
+    ) -> None:
+        """A rule's two silent-loss counts: events its target refused for good (they went to the
+        delivery DLQ, or nowhere), and events the delivery DLQ refused too (lost)."""
+        dimensions = {"EventBusName": self.bus.name, "RuleName": self.rules[subscriber].name}
+        for metric, what, outcome in (
+            ("FailedInvocations", "failed-invocations", "see the delivery DLQ"),
+            ("InvocationsFailedToBeSentToDlq", "dlq-refused", "these events are lost"),
+        ):
+            failure_alarm(
+                f"{self._name}-rule-{subscriber}-{what}",
+                watched=rule_name,
+                what=what,
+                description=f"{rule_name}: {metric} > 0, {outcome}.",
+                namespace="AWS/Events",
+                metric=metric,
+                dimensions=dimensions,
+                topic_arn=topic_arn,
+                tags=tags,
+                parent=self,
+            )
 
     def connect(
         self,
         subscriber: str,
         target_arn: pulumi.Input[str],
         *,
-        message_group_path: str | None = None,
+        admitted_by: list[pulumi.Resource],
+        message_group_id: str | None = None,
         input_transformer: InputTransformer | None = None,
     ) -> aws.cloudwatch.EventTarget:
-        """Point a subscriber's rule at its queue or topic, with retries and the delivery DLQ."""
+        """Point a subscriber's rule at its queue or topic, with retries and the delivery DLQ.
+
+        The target waits for `admitted_by`, the policies that let the rule send to its
+        destination, and for the delivery DLQ's: EventBridge does not retry a permission error,
+        it sends the event to the DLQ, and drops it when the DLQ refuses too ("Event retry
+        policy and using dead-letter queues", EventBridge User Guide).
+        """
         transformer = None
         if input_transformer is not None:
             transformer = aws.cloudwatch.EventTargetInputTransformerArgs(
@@ -236,13 +224,16 @@ class Routing(pulumi.ComponentResource):
             dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(
                 arn=self.delivery_dlq.queue.arn
             ),
-            # A JSON path here is resolved per event (dynamic path parameter), so each payment
-            # is its own message group: ordered per payment, parallel across payments.
-            sqs_target=aws.cloudwatch.EventTargetSqsTargetArgs(message_group_id=message_group_path)
-            if message_group_path
+            # A fixed group, sent as given (rule targets resolve no paths): per-entity groups go
+            # through components.ordering.
+            sqs_target=aws.cloudwatch.EventTargetSqsTargetArgs(message_group_id=message_group_id)
+            if message_group_id
             else None,
             input_transformer=transformer,
-            opts=self._child,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*admitted_by, *filter(None, [self.delivery_dlq.policy])],
+            ),
         )
 
 

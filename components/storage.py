@@ -1,7 +1,9 @@
 """Storage tier: the idempotency table and the event archive bucket (queryable with Athena).
 
-Both hold state that outlives a deployment, so both are retained when removed from the program
-and protected where the stack says (`protect_stateful`).
+Both hold state that outlives a deployment: where the stack says so (`protect_stateful`) they are
+protected and retained when removed from the program, like the key that encrypts the table;
+elsewhere (dev) all three go together on `pulumi destroy`, so no retained table is left encrypted
+under a key pending deletion.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ class Storage(pulumi.ComponentResource):
         domains: list[str],
         key_arn: pulumi.Input[str],
         protect: bool,
-        ia_after_days: int,
         expire_after_days: int,
         tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
@@ -30,7 +31,7 @@ class Storage(pulumi.ComponentResource):
         super().__init__("eda:storage:Storage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         # retain_on_delete is not inherited from a component: set it on each stateful child.
-        stateful = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=True)
+        stateful = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
 
         # Powertools' defaults: partition key `id`, TTL attribute `expiration`. Consumers that
         # share the table cannot collide: every key starts with the writing function's name.
@@ -104,15 +105,13 @@ class Storage(pulumi.ComponentResource):
             f"{name}-archive-lifecycle",
             bucket=self.bucket.id,
             rules=[
+                # No storage-class transition: archive objects are a few hundred bytes, and S3
+                # transitions skip objects under 128 KB by default (STANDARD_IA would also bill
+                # each as 128 KB).
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
                     id="age-out-events",
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    transitions=[
-                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                            days=ia_after_days, storage_class="STANDARD_IA"
-                        )
-                    ],
                     expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
                         days=expire_after_days
                     ),
@@ -122,7 +121,17 @@ class Storage(pulumi.ComponentResource):
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=7
                     ),
-                )
+                ),
+                # Versioning leaves a delete marker per expired object; S3 accepts this flag
+                # only in a rule without days or a date ("Lifecycle configuration elements").
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="remove-expired-delete-markers",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        expired_object_delete_marker=True
+                    ),
+                ),
             ],
             opts=child,
         )

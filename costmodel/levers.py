@@ -282,8 +282,8 @@ def cold_events_in_s3(model: Model) -> Lever:
             f"{months:.3g} months of every published event (retention.bucket_expire_after_days="
             f"{config.retention.bucket_expire_after_days}) added to the stack, steady state: "
             f"baseline in DynamoDB on-demand (1 WRU per started KB, items +"
-            f"{DYNAMODB_ITEM_OVERHEAD_BYTES} B), variant in S3 Standard (one PUT per event; the "
-            f"move to IA after {config.retention.bucket_ia_after_days} days is not priced)"
+            f"{DYNAMODB_ITEM_OVERHEAD_BYTES} B), variant in S3 Standard (one PUT per event; "
+            "no storage-class transition: archive objects are far below S3's 128 KB minimum)"
         ),
     )
 

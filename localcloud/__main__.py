@@ -12,6 +12,7 @@ from rich.console import Console
 
 from localcloud import demo
 from localcloud.workload import Mix
+from settings.load import ConfigError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         mix = Mix(args.events, args.duplicates, args.failures, args.poison, args.seed)
     except ValueError as exc:
         cli.error(str(exc))
-    return 0 if demo.run(args.stack, mix, console) else 1
+    try:
+        return 0 if demo.run(args.stack, mix, console) else 1
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

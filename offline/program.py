@@ -38,6 +38,7 @@ class Registered:
     outputs: dict[str, Any] = field(default_factory=dict)
     protect: bool = False
     retain_on_delete: bool = False
+    depends_on: tuple[str, ...] = ()  # logical names of explicit `depends_on` resources
 
     @property
     def custom(self) -> bool:
@@ -97,7 +98,8 @@ def fake_state(region: str) -> State:
             outputs["arn"] = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{physical}"
         elif type_ == "aws:cloudwatch/dashboard:Dashboard":
             outputs["dashboardName"] = inputs.get("dashboardName", name)
-        return physical, {**inputs, **outputs}
+        # A provider echoes its inputs (an event target's `arn` is the target's): inputs win.
+        return physical, {**outputs, **inputs}
 
     return state
 
@@ -107,7 +109,8 @@ class _Recorder(pulumi.runtime.Mocks):
         self.state = state
         self.resources: list[Registered] = []
 
-        self.options: dict[tuple[str, str], tuple[bool, bool]] = {}  # (type, name) -> options
+        # (type, name) -> (protect, retain_on_delete, depends_on)
+        self.options: dict[tuple[str, str], tuple[bool, bool, tuple[str, ...]]] = {}
         self._protected: set[int] = set()
 
     def record_options(self, args: pulumi.ResourceTransformationArgs):
@@ -120,15 +123,19 @@ class _Recorder(pulumi.runtime.Mocks):
         if protect:
             self._protected.add(id(args.resource))
         retain = bool(args.opts and args.opts.retain_on_delete)
-        self.options[(args.type_, args.name)] = (bool(protect), retain)
+        depends_on = args.opts.depends_on if args.opts else None
+        if isinstance(depends_on, pulumi.Resource):
+            depends_on = [depends_on]
+        names = tuple(d._name for d in depends_on or [] if isinstance(d, pulumi.Resource))
+        self.options[(args.type_, args.name)] = (bool(protect), retain, names)
         return None
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         inputs = dict(args.inputs)
         resource_id, outputs = self.state(args.typ, args.name, inputs)
-        protect, retain = self.options.get((args.typ, args.name), (False, False))
+        protect, retain, depends_on = self.options.get((args.typ, args.name), (False, False, ()))
         self.resources.append(
-            Registered(args.typ, args.name, inputs, outputs, protect, retain)
+            Registered(args.typ, args.name, inputs, outputs, protect, retain, depends_on)
         )
         return [resource_id, outputs]
 

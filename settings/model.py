@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from handlers.catalog import HANDLERS
+from settings.limits import LOG_RETENTION_DAYS, concurrency_errors, name_errors
 from settings.patterns import (
     EVENTBRIDGE,
     SNS_MESSAGE_BODY,
@@ -66,7 +67,15 @@ class QueueConfig(Strict):
     message_group_path: str | None = Field(
         default=None,
         pattern=r"^\$\.detail(\.[A-Za-z0-9_-]+)+$",
-        description="FIFO only: JSON path of the event field that orders messages, e.g. $.detail.paymentId",
+        description="FIFO only: JSON path of the event field whose value is the message group, "
+        "e.g. $.detail.paymentId: ordered per entity, entities in parallel. Deployed as an "
+        "EventBridge Pipe from a staging queue (rule targets take only a fixed group id)",
+    )
+    message_group_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9!-/:-@\[-`{-~]{1,100}$",
+        description="FIFO only: one fixed message group for every event (fully serialised: one "
+        "failing event holds back all the others); the rule target sends it as given",
     )
     visibility_timeout_s: int = Field(default=300, ge=0, le=43_200)
     max_receive_count: int = Field(default=5, ge=1, le=1_000)
@@ -132,8 +141,18 @@ class ConsumerConfig(Strict):
     )
     batch_size: int = Field(default=10, ge=1, le=10_000)
     batching_window_s: int = Field(default=0, ge=0, le=300)
-    maximum_concurrency: int | None = Field(default=None, ge=2, le=1_000)
-    reserved_concurrency: int | None = Field(default=50, ge=0)
+    maximum_concurrency: int | None = Field(
+        default=None,
+        ge=2,
+        le=1_000,
+        description="Cap on the SQS pollers' concurrent batches; default: reserved_concurrency",
+    )
+    reserved_concurrency: int | None = Field(
+        default=50,
+        ge=2,
+        description="Concurrency reserved for the function (null: none, it shares the account's "
+        "unreserved pool); at least 2, the smallest poller cap SQS mappings accept",
+    )
     memory_mb: int = Field(default=256, ge=128, le=10_240)
     timeout_s: int = Field(default=30, ge=1, le=900)
     architecture: Literal["arm64", "x86_64"] = "arm64"
@@ -160,10 +179,15 @@ class ConsumerConfig(Strict):
                 )
             if self.batch_size > 10:
                 raise ValueError(f"batch_size={self.batch_size}: FIFO allows 1..10")
-            if not q.message_group_path:
-                raise ValueError("queue.message_group_path is required for a FIFO queue")
-        elif q.message_group_path:
-            raise ValueError("queue.message_group_path applies to FIFO queues only")
+            if (q.message_group_path is None) == (q.message_group_id is None):
+                raise ValueError(
+                    "a FIFO queue needs exactly one of queue.message_group_path (one group per "
+                    "entity, e.g. $.detail.paymentId) or queue.message_group_id (one fixed group)"
+                )
+        elif q.message_group_path or q.message_group_id:
+            raise ValueError(
+                "queue.message_group_path and queue.message_group_id apply to FIFO queues only"
+            )
         if self.batch_size > 10 and self.batching_window_s < 1:
             raise ValueError(
                 f"batch_size={self.batch_size} needs batching_window_s >= 1 (AWS requires a "
@@ -185,6 +209,13 @@ class ConsumerConfig(Strict):
                 "messages toward the DLQ (allowed: <= reserved_concurrency)"
             )
         return self
+
+    @property
+    def poller_concurrency(self) -> int | None:
+        """The mapping's maximum concurrency: by default the function's reservation, so the
+        pollers never take more batches than the function can run. Throttled batches return
+        to the queue and count toward maxReceiveCount ("Lambda SQS scaling", AWS re:Post)."""
+        return self.maximum_concurrency or self.reserved_concurrency
 
 
 class TopicConfig(Strict):
@@ -279,20 +310,22 @@ class DomainConfig(Strict):
 
 
 class Retention(Strict):
-    log_days: int = Field(default=14, ge=1)
+    log_days: int | None = Field(
+        default=14, description="Lambda log retention; one of CloudWatch's values, null = never expire"
+    )
     archive_days: int = Field(default=30, ge=0, description="EventBridge archive; 0 = forever")
     dlq_days: int = Field(default=14, ge=1, le=14)
-    bucket_ia_after_days: int = Field(default=30, ge=30)
     bucket_expire_after_days: int = Field(default=365, ge=1)
 
-    @model_validator(mode="after")
-    def _lifecycle_order(self) -> "Retention":
-        if self.bucket_expire_after_days <= self.bucket_ia_after_days:
+    @field_validator("log_days")
+    @classmethod
+    def _cloudwatch_retention(cls, v: int | None) -> int | None:
+        if v is not None and v not in LOG_RETENTION_DAYS:
             raise ValueError(
-                f"bucket_expire_after_days={self.bucket_expire_after_days} must exceed "
-                f"bucket_ia_after_days={self.bucket_ia_after_days}"
+                f"log_days={v}: CloudWatch Logs refuses it; allowed: "
+                f"{', '.join(map(str, LOG_RETENTION_DAYS))}, or null (never expire)"
             )
-        return self
+        return v
 
 
 class Alarms(Strict):
@@ -328,6 +361,19 @@ class StackConfig(Strict):
     retention: Retention = Retention()
     alarms: Alarms = Alarms()
     assumptions: Assumptions = Assumptions()
+    lambda_account_concurrency: int = Field(
+        default=1_000,
+        ge=10,
+        description="The Lambda concurrency quota of the account the stack deploys to (its part "
+        "of it, where stacks share an account): reservations must leave 100 unreserved",
+    )
+
+    @model_validator(mode="after")
+    def _aws_would_refuse(self) -> "StackConfig":
+        errors = name_errors(self) + concurrency_errors(self)
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
 
     def window_s(self, consumer: ConsumerConfig) -> int:
         return idempotency_window_s(consumer, self.retention.dlq_days)

@@ -114,6 +114,13 @@ class DomainNames:
     def schedule(self, schedule: str) -> str:
         return f"{self.prefix}-{schedule}"
 
+    @property
+    def schedule_group(self) -> str:
+        return self.prefix
+
+    def topic_delivery_dlq(self, topic: str) -> str:
+        return f"{self.prefix}-{topic}-delivery-dlq"
+
     def function(self, consumer: str) -> str:
         return f"{self.prefix}-{consumer}"
 
@@ -125,6 +132,27 @@ class DomainNames:
 
     def dlq(self, consumer: str, fifo: bool) -> str:
         return f"{self.prefix}-{consumer}-dlq{FIFO_SUFFIX if fifo else ''}"
+
+    def staging_queue(self, consumer: str) -> str:
+        """Where a rule delivers a per-entity FIFO consumer's events before its pipe groups them."""
+        return f"{self.prefix}-{consumer}-staging{FIFO_SUFFIX}"
+
+    def staging_dlq(self, consumer: str) -> str:
+        return f"{self.prefix}-{consumer}-staging-dlq{FIFO_SUFFIX}"
+
+    def pipe(self, consumer: str) -> str:
+        return f"{self.prefix}-{consumer}-grouping"
+
+    # IAM roles are named after what assumes them. Role names are account-wide, not regional:
+    # one stack name per account.
+    def function_role(self, consumer: str) -> str:
+        return self.function(consumer)
+
+    def pipe_role(self, consumer: str) -> str:
+        return self.pipe(consumer)
+
+    def schedule_role(self, schedule: str) -> str:
+        return self.schedule(schedule)
 
 
 def alarm_name(resource_name: str, what: str) -> str:

@@ -4,7 +4,7 @@ Every check is a plain function over the resources the engine sends (camelCase p
 outputs for stack policies), so the tests run the very same functions on the offline inventory.
 """
 
-from . import encryption, iam, idempotency, mappings, queues, routing
+from . import delivery, encryption, iam, idempotency, mappings, names, queues, routing
 
 POLICIES = [
     *queues.POLICIES,
@@ -13,4 +13,6 @@ POLICIES = [
     *routing.POLICIES,
     *encryption.POLICIES,
     *iam.POLICIES,
+    *delivery.POLICIES,
+    *names.POLICIES,
 ]

@@ -75,9 +75,17 @@ def check_concurrency_within_reserved(args: StackValidationArgs, report: ReportV
         maximum = value(mapping.props, "scalingConfig", "maximumConcurrency")
         # pulumi_aws uses -1 (the default) for "no reserved concurrency".
         reserved = value(function.props, "reservedConcurrentExecutions", default=-1)
-        if not known(maximum, reserved) or maximum is None or reserved < 0:
+        if not known(maximum, reserved) or reserved < 0:
             continue
-        if maximum > reserved:
+        if maximum is None:
+            report(
+                f"event source mapping {mapping.name} sets no maximum concurrency while function "
+                f"{label(function)} reserves {int(reserved)}: the pollers take more batches than "
+                "the function can run, and each throttled batch counts toward maxReceiveCount. "
+                f"Set scaling_config.maximum_concurrency <= {int(reserved)}.",
+                mapping.urn,
+            )
+        elif maximum > reserved:
             report(
                 f"event source mapping {mapping.name} may run {int(maximum)} pollers but function "
                 f"{label(function)} has reserved concurrency {int(reserved)}: the surplus batches "

@@ -65,6 +65,9 @@ class Stack:
         arns |= {
             value(s.props, "target", "deadLetterConfig", "arn") for s in self.of_type(SCHEDULE)
         }
+        subscriptions = self.of_type("aws:sns/topicSubscription:TopicSubscription")
+        redrives = [json_value(s.props, "redrivePolicy") for s in subscriptions]
+        arns |= {value(r, "deadLetterTargetArn") for r in redrives if isinstance(r, dict)}
         return {a for a in arns if isinstance(a, str)}
 
     def role_statements(self, role: PolicyResource) -> list[Statement] | Any:

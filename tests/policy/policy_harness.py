@@ -82,6 +82,10 @@ def run_policy(
             )
             for r in inventory.resources
         ]
+        # The engine hands each resource its dependencies; the explicit ones are recorded.
+        by_name = {r.name: p for r, p in zip(inventory.resources, resources)}
+        for r, resource in zip(inventory.resources, resources):
+            resource.dependencies.extend(by_name[d] for d in r.depends_on if d in by_name)
         assert policy.validate(StackValidationArgs(resources, config), reporter("")) is None
     return found
 

@@ -111,6 +111,52 @@ def schedule_target_without_retry(resource) -> None:
 
 BROKEN = [
     (
+        "delivery-waits-for-permission",
+        edited("dev", "aws:cloudwatch/eventTarget:EventTarget", "orders-routing-target-processor",
+               lambda target: setattr(target, "depends_on", ())),
+        "orders-routing-target-processor can deliver before orders-processor-queue-policy admits it",
+        "Add depends_on=[orders-processor-queue-policy]",
+    ),
+    (
+        "sns-subscription-has-dlq",
+        edited("dev", "aws:sns/topicSubscription:TopicSubscription",
+               "orders-order-lifecycle-sub-notification", prop("redrivePolicy", None)),
+        "SNS subscription orders-order-lifecycle-sub-notification has no dead-letter queue",
+        "Set redrive_policy with deadLetterTargetArn",
+    ),
+    (
+        "silent-loss-alarms",
+        edited("dev", ALARM, "orders-routing-rule-processor-failed-invocations", None),
+        "rule dev-orders-processor has no alarm on AWS/Events FailedInvocations",
+        "(RuleName=dev-orders-processor, Sum > 0)",
+    ),
+    (
+        "silent-loss-alarms",
+        edited("dev", ALARM, "orders-order-lifecycle-notifications-failed", None),
+        "topic dev-orders-order-lifecycle has no alarm on AWS/SNS NumberOfNotificationsFailed",
+        "notifying the alarm topic",
+    ),
+    (
+        "silent-loss-alarms",
+        edited("dev", ALARM, "inventory-schedules-dropped", None),
+        "schedule dev-inventory-nightly-reconcile (group dev-inventory) has no alarm on "
+        "AWS/Scheduler InvocationDroppedCount",
+        "ScheduleGroup=dev-inventory",
+    ),
+    (
+        "mapping-concurrency-within-reserved",
+        edited("dev", MAPPING, "orders-processor-mapping", prop("scalingConfig", None)),
+        "event source mapping orders-processor-mapping sets no maximum concurrency while function "
+        "dev-orders-processor reserves 5",
+        "Set scaling_config.maximum_concurrency <= 5",
+    ),
+    (
+        "aws-name-limits",
+        edited("dev", FUNCTION, "orders-processor-function", prop("name", "dev-" + "x" * 61)),
+        "Function name 'dev-xxxxxxxx",
+        "has 65 characters; AWS allows at most 64",
+    ),
+    (
         "consumer-queue-has-dlq",
         edited("dev", QUEUE, "orders-processor-queue", prop("redrivePolicy", None)),
         "queue dev-orders-processor feeds a function but has no redrive policy",
@@ -204,10 +250,10 @@ BROKEN = [
         edited(
             "dev",
             "aws:scheduler/schedule:Schedule",
-            "inventory-routing-schedule-nightly-reconcile",
+            "inventory-schedules-nightly-reconcile",
             schedule_target_without_retry,
         ),
-        "schedule inventory-routing-schedule-nightly-reconcile has no retry policy",
+        "schedule inventory-schedules-nightly-reconcile has no retry policy",
         "set retry_policy",
     ),
     (
@@ -330,7 +376,7 @@ def test_every_policy_has_a_broken_variant():
 def test_polling_floor_is_configurable(evaluate):
     inventory = evaluate("dev")
     schedule = pick(
-        inventory, "aws:scheduler/schedule:Schedule", "inventory-routing-schedule-nightly-reconcile"
+        inventory, "aws:scheduler/schedule:Schedule", "inventory-schedules-nightly-reconcile"
     )
     set_prop(schedule, "scheduleExpression", "rate(1 minute)")
     assert run_policy("no-fast-polling-schedule", inventory) == []

@@ -64,12 +64,42 @@ CASES = {
         ["batch_size=50 needs batching_window_s >= 1"],
     ),
     "max-concurrency-above-reserved": (
-        lambda v: consumer(v, "orders", "processor").update(maximum_concurrency=60),
+        lambda v: consumer(v, "orders", "processor").update(maximum_concurrency=60, reserved_concurrency=50),
         ["maximum_concurrency=60 exceeds reserved_concurrency=50", "allowed: <= reserved_concurrency"],
     ),
-    "max-concurrency-above-zero-reserved": (
-        lambda v: consumer(v, "orders", "processor").update(maximum_concurrency=20, reserved_concurrency=0),
-        ["maximum_concurrency=20 exceeds reserved_concurrency=0"],
+    "zero-reserved-concurrency": (
+        # 0 stops the function; 1 leaves no valid poller cap (SQS mappings take 2..1000).
+        lambda v: consumer(v, "orders", "processor").update(reserved_concurrency=0),
+        ["consumers.processor.reserved_concurrency = 0", "greater than or equal to 2"],
+    ),
+    "reservations-leave-under-100-unreserved": (
+        lambda v: [c.update(reserved_concurrency=200) for d in v["eda-platform:domains"].values()
+                   for c in d["consumers"].values()],
+        ["reserved_concurrency sums to 1400 over 7 consumers",
+         "lambda_account_concurrency=1000", "at most 900", "keeps 100 unreserved"],
+    ),
+    "small-account-quota": (
+        lambda v: v.update({"eda-platform:lambda_account_concurrency": 50}),
+        ["reserved_concurrency sums to 35", "reserve at most -50"],
+    ),
+    "log-retention-cloudwatch-refuses": (
+        lambda v: v["eda-platform:retention"].update(log_days=10),
+        ["log_days=10: CloudWatch Logs refuses it", "allowed: 1, 3, 5, 7, 14, 30", "null (never expire)"],
+    ),
+    "unknown-pattern-operator": (
+        lambda v: consumer(v, "orders", "fulfillment")["subscribe"]["pattern"]["detail"].update(
+            status=[{"prefixx": "CONF"}]),
+        ["domains.orders", "consumers.fulfillment.subscribe", "unknown operator 'prefixx'",
+         "allowed here: anything-but"],
+    ),
+    "unknown-filter-policy-operator": (
+        lambda v: consumer(v, "orders", "notification")["subscribe"].update(
+            filter_policy={"detail-type": [{"wildcard": "Order*"}]}),
+        ["consumers.notification.subscribe.filter_policy", "unknown operator 'wildcard'"],
+    ),
+    "fifo-with-both-group-settings": (
+        lambda v: consumer(v, "payments", "audit")["queue"].update(message_group_id="all"),
+        ["a FIFO queue needs exactly one of queue.message_group_path", "queue.message_group_id"],
     ),
     "unknown-handler": (
         lambda v: consumer(v, "orders", "processor").update(handler="order_procesor"),
@@ -81,7 +111,7 @@ CASES = {
     ),
     "fifo-without-group": (
         lambda v: consumer(v, "payments", "audit")["queue"].pop("message_group_path"),
-        ["message_group_path is required for a FIFO queue"],
+        ["a FIFO queue needs exactly one of queue.message_group_path"],
     ),
     "undeclared-topic": (
         lambda v: consumer(v, "orders", "notification")["subscribe"].update(topic="order-events"),
@@ -145,6 +175,53 @@ def test_unknown_stack_lists_the_known_ones():
 
 def test_defaults_follow_the_seed_and_aws_guidance():
     audit = from_stack_file("dev").domains["payments"].consumers["audit"]
-    assert (audit.batch_size, audit.timeout_s, audit.reserved_concurrency) == (10, 30, 50)
+    assert (audit.batch_size, audit.timeout_s) == (10, 30)
+    assert from_stack_file("prod").domains["payments"].consumers["audit"].reserved_concurrency == 50
     assert (audit.queue.visibility_timeout_s, audit.queue.max_receive_count) == (300, 5)
     assert from_stack_file("dev").retention.dlq_days == 14
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (CASES["unknown-pattern-operator"][0], "unknown operator 'prefixx'"),
+        (lambda v: consumer(v, "orders", "processor").update(reserved_concurrency=0), "= 0"),
+        (CASES["log-retention-cloudwatch-refuses"][0], "log_days=10"),
+    ],
+    ids=["pattern", "reservation", "retention"],
+)
+@pytest.mark.parametrize("cli", ["offline", "costmodel"])
+def test_clis_exit_2_with_the_key_path_and_no_traceback(monkeypatch, capsys, edit, fragment, cli):
+    import settings.load
+    from costmodel.__main__ import main as costmodel_main
+    from offline.__main__ import main as offline_main
+
+    values = broken(edit)
+    monkeypatch.setattr(settings.load, "stack_values", lambda stack, root=None: values)
+    monkeypatch.setattr("offline.program.stack_values", lambda stack, root=None: values)
+    if cli == "offline":
+        code = offline_main(["dev"])
+    else:
+        code = costmodel_main(["estimate", "--stack", "dev"])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert code == 2
+    assert fragment in text and "eda-platform:" in text
+    assert "Traceback" not in text
+
+
+def long_names(values):
+    """A 24-character consumer name: each part is legal, the pipe name it composes is not."""
+    domain = values["eda-platform:domains"]["payments"]["consumers"]
+    domain["audit-ledger-for-finance"] = domain.pop("audit")
+
+
+def test_composed_names_are_checked_against_awss_limits_not_only_their_parts():
+    with pytest.raises(ConfigError) as error:
+        parse(broken(long_names), stack="production-eu-central-xx", origin="Pulumi.x.yaml")
+    message = str(error.value)
+    assert "domains.payments.consumers.audit-ledger-for-finance" in message
+    assert "'production-eu-central-xx-payments-audit-ledger-for-finance-grouping' has 67" in message
+    assert "AWS allows at most 64" in message and "shorten the stack, domain or consumer name" in message
+    # Under a short stack name the same config is valid.
+    assert parse(broken(long_names), stack="dev", origin="Pulumi.dev.yaml")

@@ -57,8 +57,10 @@ def test_every_consumer_queue_redrives_to_its_dlq(inventories, stack):
     inventory = inventories(stack)
     queues = by_name(inventory, "aws:sqs/queue:Queue")
     arn_to_name = {q.outputs["arn"]: n for n, q in queues.items()}
-    consumers = [n for n in queues if "-dlq" not in n]
-    assert len(consumers) == 7
+    mappings = inventory.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    consumers = [arn_to_name[m.inputs["eventSourceArn"]] for m in mappings]
+    config = from_stack_file(stack)
+    assert len(consumers) == sum(len(d.consumers) for d in config.domains.values())
     for name in consumers:
         redrive = json.loads(queues[name].inputs["redrivePolicy"])
         dlq_name = arn_to_name[redrive["deadLetterTargetArn"]]
@@ -69,7 +71,8 @@ def test_every_consumer_queue_redrives_to_its_dlq(inventories, stack):
     allow = [json.loads(p.inputs["redriveAllowPolicy"]) for p in
              inventory.of_type("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy")]
     assert all(a["redrivePermission"] == "byQueue" for a in allow)
-    assert len(allow) == len(consumers)
+    redriven = [n for n, q in queues.items() if "redrivePolicy" in q.inputs]
+    assert len(allow) == len(redriven) >= len(consumers)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -94,7 +97,8 @@ def test_event_source_mappings(inventories, stack):
     inventory = inventories(stack)
     queues = {q.outputs["arn"]: q for q in inventory.of_type("aws:sqs/queue:Queue")}
     mappings = inventory.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
-    assert len(mappings) == 7
+    config = from_stack_file(stack)
+    assert len(mappings) == sum(len(d.consumers) for d in config.domains.values())
     for mapping in mappings:
         queue = queues[mapping.inputs["eventSourceArn"]]
         assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -105,18 +109,30 @@ def test_event_source_mappings(inventories, stack):
     assert (analytics.inputs["batchSize"], analytics.inputs["maximumBatchingWindowInSeconds"]) == (100, 5)
     processor = next(m for m in mappings if m.inputs["functionName"].endswith("orders-processor"))
     assert processor.inputs["batchSize"] == 10  # the seed's batch size
-    capped = {m.inputs["functionName"].rsplit(":", 1)[1] for m in mappings if "scalingConfig" in m.inputs}
-    assert capped == ({"prod-orders-fulfillment"} if stack == "prod" else set())
+    caps = {
+        m.inputs["functionName"].rsplit(":", 1)[1]: m.inputs["scalingConfig"]["maximumConcurrency"]
+        for m in mappings
+    }
+    assert caps == {
+        f"{stack}-{d}-{c}": consumer.poller_concurrency
+        for d, domain in config.domains.items()
+        for c, consumer in domain.consumers.items()
+    }
+    if stack == "prod":
+        assert caps["prod-orders-fulfillment"] == 20  # declared below its reservation
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_function_settings(inventories, stack):
+    config = from_stack_file(stack)
     for function in inventories(stack).of_type("aws:lambda/function:Function"):
         inputs = function.inputs
+        tags = inputs["tags"]
+        consumer = config.domains[tags["eda:domain"]].consumers[tags["eda:consumer"]]
         assert inputs["architectures"] == ["arm64"]
         assert inputs["runtime"] == "python3.14"
         assert inputs["timeout"] == 30
-        assert inputs["reservedConcurrentExecutions"] == 50
+        assert inputs["reservedConcurrentExecutions"] == consumer.reserved_concurrency
         assert inputs["handler"].startswith("handlers.") and inputs["handler"].endswith(".handler")
         assert inputs["loggingConfig"]["logFormat"] == "JSON"
         env = inputs["environment"]["variables"]
@@ -128,12 +144,20 @@ def test_function_settings(inventories, stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_fifo_audit_is_ordered_per_payment(inventories, stack):
+    """The rule delivers to a FIFO staging queue under one fixed group (EventBridge sends a group
+    id as given); the pipe regroups each event by its paymentId into the audit queue."""
     inventory = inventories(stack)
-    queue = by_name(inventory, "aws:sqs/queue:Queue")[f"{stack}-payments-audit.fifo"]
-    assert queue.inputs["fifoQueue"] and queue.inputs["contentBasedDeduplication"]
+    queues = by_name(inventory, "aws:sqs/queue:Queue")
+    queue = queues[f"{stack}-payments-audit.fifo"]
+    staging = queues[f"{stack}-payments-audit-staging.fifo"]
+    assert queue.inputs["fifoQueue"] and staging.inputs["fifoQueue"]
+    assert staging.inputs["contentBasedDeduplication"]  # EventBridge sends no deduplication id
     target = inventory.named("payments-routing-target-audit")
-    assert target.inputs["sqsTarget"] == {"messageGroupId": "$.detail.paymentId"}
-    assert target.inputs["arn"] == queue.outputs["arn"]
+    assert target.inputs["sqsTarget"] == {"messageGroupId": "audit"}
+    assert target.inputs["arn"] == staging.outputs["arn"]
+    pipe = inventory.named("payments-audit-ordering-pipe")
+    assert (pipe.inputs["source"], pipe.inputs["target"]) == (staging.outputs["arn"], queue.outputs["arn"])
+    assert pipe.inputs["targetParameters"]["sqsQueueParameters"]["messageGroupId"] == "$.body.detail.paymentId"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -165,9 +189,14 @@ def test_queue_policies_admit_only_the_declared_sender(inventories, stack):
     queues = {q.outputs["url"]: q.inputs["name"] for q in inventory.of_type("aws:sqs/queue:Queue")}
     senders = {}
     for policy in inventory.of_type("aws:sqs/queuePolicy:QueuePolicy"):
-        allow = json.loads(policy.inputs["policy"])["Statement"][0]
-        senders[queues[policy.inputs["queueUrl"]]] = allow["Condition"]["ArnEquals"]["aws:SourceArn"]
+        allow = [s for s in json.loads(policy.inputs["policy"])["Statement"] if s["Effect"] == "Allow"]
+        senders[queues[policy.inputs["queueUrl"]]] = [
+            arn for s in allow for arn in s["Condition"]["ArnEquals"]["aws:SourceArn"]
+        ]
     assert senders[f"{stack}-orders-processor"] == [rules[f"{stack}-orders-processor"]]
+    # The pipe sends under its role's IAM policy: the audit queue admits no service at all.
+    assert senders[f"{stack}-payments-audit.fifo"] == []
+    assert senders[f"{stack}-payments-audit-staging.fifo"] == [rules[f"{stack}-payments-audit"]]
     assert senders[f"{stack}-orders-notification"] == [topics[f"{stack}-orders-order-lifecycle"]]
     assert sorted(senders[f"{stack}-orders-delivery-dlq"]) == sorted(
         arn for name, arn in rules.items() if name.startswith(f"{stack}-orders-")
@@ -202,7 +231,8 @@ def test_idempotency_table(inventories, stack):
     assert inputs["hashKey"] == "id" and inputs["attributes"] == [{"name": "id", "type": "S"}]
     assert inputs["ttl"] == {"attributeName": "expiration", "enabled": True}
     assert inputs["pointInTimeRecovery"]["enabled"]
-    assert table.retain_on_delete  # the seed's RemovalPolicy.RETAIN
+    # Retained where protected (prod): with its key, see test_deploy_contract.
+    assert table.retain_on_delete == (stack == "prod")
     assert table.protect == inputs["deletionProtectionEnabled"] == (stack == "prod")
 
 
@@ -212,7 +242,11 @@ DATA_PLANE = ("sqs", "sns", "dynamodb", "s3", "events", "kms", "lambda", "logs",
 @pytest.mark.parametrize("stack", STACKS)
 def test_role_policies_are_scoped_to_specific_arns(inventories, stack):
     policies = inventories(stack).of_type("aws:iam/rolePolicy:RolePolicy")
-    assert len(policies) == 8  # seven consumers + one schedule
+    config = from_stack_file(stack)
+    consumers = [c for d in config.domains.values() for c in d.consumers.values()]
+    pipes = [c for c in consumers if c.queue.message_group_path]
+    schedules = [s for d in config.domains.values() for s in d.schedules]
+    assert len(policies) == len(consumers) + len(pipes) + len(schedules)
     for policy in policies:
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
