@@ -106,6 +106,7 @@ class Domain(pulumi.ComponentResource):
             )
 
         self.queues: dict[str, ConsumerQueue] = {}
+        self.ingress: dict[str, pulumi.Input[str]] = {}  # the queue a consumer's rule targets
         self.functions: dict[str, ConsumerFunction] = {}
         for consumer_name, consumer in domain.consumers.items():
             consumer_tags = tags(names.stack, name, consumer_name)
@@ -155,6 +156,7 @@ class Domain(pulumi.ComponentResource):
                     tags=consumer_tags,
                     opts=child,
                 )
+                self.ingress[consumer_name] = ordering.staging.queue.url
                 self.routing.connect(
                     consumer_name,
                     ordering.staging.queue.arn,
@@ -163,6 +165,7 @@ class Domain(pulumi.ComponentResource):
                     input_transformer=sub.input_transformer,
                 )
             else:
+                self.ingress[consumer_name] = queue.queue.url
                 self.routing.connect(
                     consumer_name,
                     queue.queue.arn,
@@ -202,6 +205,12 @@ class Domain(pulumi.ComponentResource):
             "queue_urls": {c: q.queue.url for c, q in self.queues.items()},
             "dlq_urls": {c: q.dlq.queue.url for c, q in self.queues.items()},
             "delivery_dlq_url": self.routing.delivery_dlq.queue.url,
+            "topic_delivery_dlq_urls": {
+                t: f.delivery_dlq.queue.url for t, f in self.topics.items()
+            },
+            "rule_names": {s: r.name for s, r in self.routing.rules.items()},
+            "rule_arns": {s: r.arn for s, r in self.routing.rules.items()},
+            "ingress_urls": self.ingress,
             "function_names": {c: f.function.name for c, f in self.functions.items()},
             "notifications_topic_arn": self.notifications.arn if self.notifications else None,
             "dashboard": self.dashboard.dashboard_name,

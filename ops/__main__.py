@@ -1,4 +1,4 @@
-"""`python -m ops dlq inspect | dlq redrive | replay` against AWS or an emulator endpoint."""
+"""`python -m ops verify | dlq inspect | dlq redrive | replay` against AWS or an emulator."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ops import dlq, replay
+from ops.verify import Clients, verify
+from settings.load import ConfigError, from_stack_file
 
 
 def _moment(text: str) -> datetime:
@@ -51,6 +53,17 @@ def parser() -> argparse.ArgumentParser:
     redrive.add_argument("queue", help="DLQ name or URL")
     target(redrive)
 
+    check = commands.add_parser(
+        "verify", help="after `pulumi up`: send a canary down every route, report each one"
+    )
+    check.add_argument("--stack", required=True, help="stack name: Pulumi.<stack>.yaml must exist")
+    check.add_argument(
+        "--outputs",
+        help="the stack's outputs as `pulumi stack output --json` prints them (default: run it)",
+    )
+    check.add_argument("--timeout", type=float, default=120, help="seconds to wait for receipts")
+    target(check)
+
     window = commands.add_parser("replay", help="replay a bus archive for a time window")
     window.add_argument("--bus", required=True)
     window.add_argument("--archive", required=True)
@@ -79,10 +92,69 @@ def _queue_url(sqs, queue: str) -> str:
     return sqs.get_queue_url(QueueName=queue)["QueueUrl"]
 
 
+class OutputsError(ValueError):
+    """The stack's outputs could not be read."""
+
+
+def _outputs(stack: str, path: str | None) -> dict:
+    import json
+    import subprocess
+    from pathlib import Path
+
+    try:
+        if path is not None:
+            text = Path(path).read_text()
+        else:
+            text = subprocess.run(
+                ["pulumi", "stack", "output", "--json", "--stack", stack],
+                check=True, capture_output=True, text=True,
+            ).stdout
+        outputs = json.loads(text)
+    except FileNotFoundError as error:
+        raise OutputsError(
+            f"cannot read the outputs of stack {stack!r}: {error.filename} not found (give "
+            "--outputs FILE from `pulumi stack output --json`, or install the Pulumi CLI)"
+        ) from None
+    except subprocess.CalledProcessError as error:
+        raise OutputsError(f"`pulumi stack output` failed: {error.stderr.strip()}") from None
+    except json.JSONDecodeError as error:
+        raise OutputsError(f"the outputs of stack {stack!r} are not JSON: {error}") from None
+    if not isinstance(outputs, dict) or "idempotency_table" not in outputs:
+        raise OutputsError(
+            f"the outputs of stack {stack!r} lack idempotency_table: is this a stack of this "
+            "program, deployed (`pulumi up`)?"
+        )
+    return outputs
+
+
+def _verify_table(stack: str, results) -> Table:
+    table = Table(title=f"Stack {stack!r}: one canary per route")
+    for column in ("route", "result", "latency", "diagnosis"):
+        table.add_column(column)
+    for r in results:
+        latency = f"{r.latency_s:.1f} s" if r.latency_s is not None else ""
+        result = "delivered" if r.delivered else "[red]FAILED[/red]"
+        table.add_row(r.route.name, result, latency, "; ".join(r.problems))
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     cli = parser()
     args = cli.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=150)
+    if args.command == "verify":
+        try:
+            config = from_stack_file(args.stack)
+            outputs = _outputs(args.stack, args.outputs)
+        except (ConfigError, OutputsError) as error:
+            print(error, file=sys.stderr)
+            return 2
+        clients = Clients(*(_client(s, args) for s in ("events", "dynamodb", "sqs", "cloudwatch")))
+        results = verify(config, outputs, clients, timeout_s=args.timeout)
+        console.print(_verify_table(args.stack, results))
+        failed = [r for r in results if not r.delivered]
+        console.print(f"{len(results) - len(failed)} of {len(results)} routes delivered")
+        return 1 if failed else 0
     if args.command == "dlq":
         sqs = _client("sqs", args)
         url = _queue_url(sqs, args.queue)

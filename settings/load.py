@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from settings.keys import key_errors, schema_errors
 from settings.model import StackConfig
 
 PROJECT = "eda-platform"
@@ -74,6 +75,11 @@ def schema_path(domain: str, detail_type: str, schema_file: str | None) -> Path:
     return SCHEMAS / domain / (schema_file or f"{detail_type}.json")
 
 
+def _shown(path: Path) -> str:
+    """A schema file as a reader finds it: relative to the repository when it is inside."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _decode(value: Any) -> Any:
     if not isinstance(value, str):
         return value
@@ -100,13 +106,28 @@ def _describe(exc: ValidationError, origin: str) -> str:
 
 
 def _check_schema_files(config: StackConfig, origin: str) -> None:
+    """Every declared type has a valid JSON Schema, and every key and group path fits it."""
+    schemas = {}
+    problems = []
     for domain_name, domain in config.domains.items():
         for detail_type, event_type in domain.event_types.items():
             path = schema_path(domain_name, detail_type, event_type.schema_file)
             where = f"{origin}: {PROJECT}:domains.{domain_name}.event_types.{detail_type}"
             if not path.is_file():
-                raise ConfigError(f"{where}: schema file {path.relative_to(ROOT)} does not exist")
+                raise ConfigError(f"{where}: schema file {_shown(path)} does not exist")
             try:
-                json.loads(path.read_text())
+                schema = json.loads(path.read_text())
             except json.JSONDecodeError as exc:
-                raise ConfigError(f"{where}: {path.relative_to(ROOT)} is not JSON: {exc}") from None
+                raise ConfigError(f"{where}: {_shown(path)} is not JSON: {exc}") from None
+            problems += [
+                f"  {PROJECT}:domains.{domain_name}.event_types.{detail_type}: "
+                f"{_shown(path)} is {problem}"
+                for problem in schema_errors(domain_name, detail_type, schema)
+            ]
+            schemas[(domain_name, detail_type)] = schema
+    if not problems:
+        problems = [f"  {PROJECT}:{at}: {problem}" for at, problem in key_errors(config, schemas)]
+    if problems:
+        raise ConfigError(
+            f"{origin}: invalid stack config ({len(problems)} problem(s))\n" + "\n".join(problems)
+        )

@@ -7,6 +7,7 @@ fall back to a default in production.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -66,7 +67,6 @@ class QueueConfig(Strict):
     kind: Literal["standard", "fifo"] = "standard"
     message_group_path: str | None = Field(
         default=None,
-        pattern=r"^\$\.detail(\.[A-Za-z0-9_-]+)+$",
         description="FIFO only: JSON path of the event field whose value is the message group, "
         "e.g. $.detail.paymentId: ordered per entity, entities in parallel. Deployed as an "
         "EventBridge Pipe from a staging queue (rule targets take only a fixed group id)",
@@ -78,6 +78,16 @@ class QueueConfig(Strict):
         "failing event holds back all the others); the rule target sends it as given",
     )
     visibility_timeout_s: int = Field(default=300, ge=0, le=43_200)
+
+    @field_validator("message_group_path")
+    @classmethod
+    def _detail_path(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"\$\.detail(\.[A-Za-z0-9_-]+)+", v):
+            raise ValueError(
+                f"message_group_path={v!r}: a JSON path into the event's detail, e.g. "
+                "$.detail.paymentId (dot notation, field names of letters, digits, _ and -)"
+            )
+        return v
     max_receive_count: int = Field(default=5, ge=1, le=1_000)
     retention_s: int = Field(default=4 * DAY, ge=60, le=14 * DAY)
     encryption: Literal["sse-sqs", "kms"] = "sse-sqs"
@@ -272,6 +282,14 @@ class DomainConfig(Strict):
                     )
 
         def check_pattern(where: str, sub: SubscriptionConfig) -> None:
+            named = (sub.pattern or {}).get("source")
+            if named is not None and named != [self.source]:
+                raise ValueError(
+                    f"{where}.subscribe.pattern names source {named}, but a rule on this "
+                    f"domain's bus sees only {self.source!r} events (the program pins the "
+                    "source): it could never match. Declare the consumer under the domain "
+                    "whose events it reads, or drop `source` from the pattern"
+                )
             try:
                 compile_pattern(event_pattern(sub, self.source), EVENTBRIDGE)
             except PatternError as error:

@@ -1,6 +1,5 @@
 """Every consumer can record what it has processed: SQS delivers at least once, so without an
-idempotency store a redelivered event charges, ships or notifies twice (the seed's third
-anti-pattern)."""
+idempotency store a redelivered event charges, ships or notifies twice."""
 
 from __future__ import annotations
 

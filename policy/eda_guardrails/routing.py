@@ -96,8 +96,8 @@ def check_no_fast_polling(args: ResourceValidationArgs, report: ReportViolation)
     if seconds is not None and seconds < minimum:
         report(
             f"{args.name} fires every {seconds} s ({expression}): a function woken this often is "
-            "polling for changes, the seed's first anti-pattern (load grows with every poller "
-            "and changes still arrive late). Publish an event when the state changes instead, "
+            "polling for changes (load grows with every poller and changes still arrive "
+            "late). Publish an event when the state changes instead, "
             f"or fire no more often than every {minimum} s."
         )
 

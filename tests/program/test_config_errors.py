@@ -97,6 +97,38 @@ CASES = {
             filter_policy={"detail-type": [{"wildcard": "Order*"}]}),
         ["consumers.notification.subscribe.filter_policy", "unknown operator 'wildcard'"],
     ),
+    "key-not-jmespath": (
+        lambda v: consumer(v, "orders", "processor").update(idempotency_key="[detail.orderId, detail.version"),
+        ["domains.orders.consumers.processor.idempotency_key", "is not JMESPath",
+         "e.g. '[detail.orderId, detail.version]'"],
+    ),
+    "key-is-jsonpath": (
+        lambda v: consumer(v, "inventory", "fulfillment").update(idempotency_key="$.detail.movementId"),
+        ["'$.detail.movementId' is JSONPath", "JMESPath, without '$.'"],
+    ),
+    "key-names-a-missing-field": (
+        lambda v: consumer(v, "orders", "processor").update(idempotency_key="[detail.orderID, detail.version]"),
+        ["detail.orderID is not a field of OrderCreated", "every delivery of such an event would fail"],
+    ),
+    "key-names-an-optional-field": (
+        lambda v: consumer(v, "orders", "processor").update(idempotency_key="[detail.orderId, detail.customerEmail]"),
+        ["detail.customerEmail is optional in OrderUpdated"],
+    ),
+    "group-path-names-a-missing-field": (
+        lambda v: consumer(v, "payments", "audit")["queue"].update(message_group_path="$.detail.payment"),
+        ["consumers.audit.queue.message_group_path", "detail.payment is not a field of PaymentAuthorized",
+         "e.g. $.detail.paymentId"],
+    ),
+    "group-path-not-a-detail-path": (
+        lambda v: consumer(v, "payments", "audit")["queue"].update(message_group_path="detail.paymentId"),
+        ["message_group_path='detail.paymentId'", "e.g. $.detail.paymentId"],
+    ),
+    "pattern-for-another-domains-source": (
+        lambda v: consumer(v, "orders", "fulfillment")["subscribe"]["pattern"].update(
+            source=["com.ascendion.shipping"]),
+        ["consumers.fulfillment.subscribe.pattern names source ['com.ascendion.shipping']",
+         "could never match", "Declare the consumer under the domain whose events it reads"],
+    ),
     "fifo-with-both-group-settings": (
         lambda v: consumer(v, "payments", "audit")["queue"].update(message_group_id="all"),
         ["a FIFO queue needs exactly one of queue.message_group_path", "queue.message_group_id"],
@@ -225,3 +257,21 @@ def test_composed_names_are_checked_against_awss_limits_not_only_their_parts():
     assert "AWS allows at most 64" in message and "shorten the stack, domain or consumer name" in message
     # Under a short stack name the same config is valid.
     assert parse(broken(long_names), stack="dev", origin="Pulumi.dev.yaml")
+
+
+def test_invalid_json_schema_is_refused_with_where(monkeypatch, tmp_path):
+    import shutil
+
+    import settings.load
+
+    shutil.copytree(settings.load.SCHEMAS, tmp_path / "schemas")
+    broken_schema = tmp_path / "schemas" / "orders" / "OrderCreated.json"
+    document = json.loads(broken_schema.read_text())
+    document["type"] = "obj"
+    broken_schema.write_text(json.dumps(document))
+    monkeypatch.setattr(settings.load, "SCHEMAS", tmp_path / "schemas")
+    with pytest.raises(ConfigError) as error:
+        parse(dev_values(), stack="dev", origin="Pulumi.dev.yaml")
+    message = str(error.value)
+    assert "domains.orders.event_types.OrderCreated" in message
+    assert "not a valid JSON Schema (2020-12) at type" in message

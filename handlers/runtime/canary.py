@@ -1,0 +1,40 @@
+"""Canary events: how `python -m ops verify` proves a route delivers without a business effect.
+
+A canary is a normal event of a declared type whose `resources` carry `eda:canary:<id>`. A
+consumer that receives one records its receipt in the idempotency table (an item that expires
+after a day) instead of applying the event, and acknowledges it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from handlers.runtime.guards import item_id
+
+MARKER = "eda:canary:"
+RECEIPT_TTL_S = 86_400
+
+
+def canary_of(event: Any) -> str | None:
+    """The canary id an event carries, if it is one."""
+    resources = event.get("resources") if isinstance(event, dict) else None
+    for resource in resources if isinstance(resources, list) else []:
+        if isinstance(resource, str) and resource.startswith(MARKER):
+            return resource[len(MARKER) :]
+    return None
+
+
+def receipt_id(function_name: str, canary: str) -> str:
+    return item_id(function_name, "canary", canary)
+
+
+def record_receipt(client: Any, table: str, function_name: str, canary: str) -> None:
+    client.put_item(
+        TableName=table,
+        Item={
+            "id": {"S": receipt_id(function_name, canary)},
+            "receivedAt": {"N": str(int(time.time() * 1000))},
+            "expiration": {"N": str(int(time.time()) + RECEIPT_TTL_S)},
+        },
+    )
