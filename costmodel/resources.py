@@ -34,29 +34,34 @@ def from_offline(stack: str, config: dict[str, str] | None = None) -> list[Resou
     from offline.program import run
 
     inventory = run(stack, config=config)
+    return linked(
+        [(f"{r.type}::{r.name}", r.type, r.name, r.inputs, r.outputs) for r in inventory.resources if r.custom]
+    )
+
+
+def linked(declared: list[tuple[str, str, str, dict[str, Any], dict[str, Any]]]) -> list[Resource]:
+    """Resources from (key, type, logical name, inputs, outputs), each input that holds another
+    resource's ARN, URL or name linked to it: what a program run or a policy pack sees."""
     # The mocks register in whatever order the SDK's tasks finish: sort, so every estimate
     # (line order, and float sums down to the last digit) is the same run after run.
-    custom = sorted((r for r in inventory.resources if r.custom), key=lambda r: (r.type, r.name))
-    keys = {id(r): f"{r.type}::{r.name}" for r in custom}
+    declared = sorted(declared, key=lambda d: (d[1], d[2]))
     # A name can be shared (a rule, its queue and its function are all `dev-orders-processor`):
     # keep every candidate; the topology picks the one of the type it expects.
     by_value: dict[str, list[str]] = {}
-    for r in custom:
+    for key, _, _, _, outputs in declared:
         for attr in ("arn", "url", "name", "bucket"):
-            value = r.outputs.get(attr)
-            if isinstance(value, str) and keys[id(r)] not in by_value.get(value, []):
-                by_value.setdefault(value, []).append(keys[id(r)])
+            value = outputs.get(attr)
+            if isinstance(value, str) and key not in by_value.get(value, []):
+                by_value.setdefault(value, []).append(key)
     resources = []
-    for r in custom:
-        values = {prop: v for prop, v in r.inputs.items() if isinstance(v, str)}
-        if isinstance(r.inputs.get("target"), dict):  # Scheduler nests its target's ARN
-            values["target"] = r.inputs["target"].get("arn")
+    for key, type_, name, inputs, _ in declared:
+        values = {prop: v for prop, v in inputs.items() if isinstance(v, str)}
+        if isinstance(inputs.get("target"), dict):  # Scheduler nests its target's ARN
+            values["target"] = inputs["target"].get("arn")
         refs = {
-            prop: [k for k in by_value[v] if k != keys[id(r)]]
-            for prop, v in values.items()
-            if v in by_value
+            prop: [k for k in by_value[v] if k != key] for prop, v in values.items() if v in by_value
         }
-        resources.append(Resource(keys[id(r)], r.type, _physical(r.inputs, r.name), r.inputs, refs))
+        resources.append(Resource(key, type_, _physical(inputs, name), inputs, refs))
     return resources
 
 

@@ -371,6 +371,19 @@ class Assumptions(Strict):
     price_preset: str = "aws-current"
 
 
+class Budget(Strict):
+    """What the stack may cost a month, as the cost model estimates it; checked by the policy
+    pack's `cost-budget` in every preview (over it, the preview fails)."""
+
+    monthly_usd: float = Field(gt=0, description="The estimate may not exceed this")
+    max_increase_usd: float | None = Field(
+        default=None,
+        ge=0,
+        description="A change may not raise the estimate by more than this (against the "
+        "baseline estimate the preview is given)",
+    )
+
+
 class StackConfig(Strict):
     stack: Name = Field(description="The Pulumi stack name; not a config key")
     region: str = "us-east-1"
@@ -379,6 +392,7 @@ class StackConfig(Strict):
     retention: Retention = Retention()
     alarms: Alarms = Alarms()
     assumptions: Assumptions = Assumptions()
+    budget: Budget | None = None
     lambda_account_concurrency: int = Field(
         default=1_000,
         ge=10,

@@ -4,7 +4,7 @@ Every check is a plain function over the resources the engine sends (camelCase p
 outputs for stack policies), so the tests run the very same functions on the offline inventory.
 """
 
-from . import delivery, encryption, iam, idempotency, mappings, names, queues, routing
+from . import budget, delivery, encryption, iam, idempotency, mappings, names, queues, routing
 
 POLICIES = [
     *queues.POLICIES,
@@ -15,4 +15,5 @@ POLICIES = [
     *iam.POLICIES,
     *delivery.POLICIES,
     *names.POLICIES,
+    *budget.POLICIES,
 ]

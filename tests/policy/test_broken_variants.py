@@ -368,9 +368,11 @@ def test_broken_variant_fails_with_its_message(evaluate, policy, variant, what, 
 
 
 def test_every_policy_has_a_broken_variant():
-    from policy_harness import BY_NAME
+    from policy_harness import GUARDS
 
-    assert {case[0] for case in BROKEN} == set(BY_NAME)
+    # cost-budget reads the stack file rather than the resources: its failing variants edit that
+    # file, in test_budget.py.
+    assert {case[0] for case in BROKEN} == set(GUARDS) - {"cost-budget"}
 
 
 def test_polling_floor_is_configurable(evaluate):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from policy_harness import BY_NAME, SHIPPED_STACKS, run_all, run_policy
+from policy_harness import GUARDS, SHIPPED_STACKS, run_all, run_policy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 SHIPPED_CASES = [
     pytest.param(stack, name, id=f"{stack}-{name}")
     for stack in SHIPPED_STACKS
-    for name in BY_NAME
+    for name in GUARDS
 ]
 
 
