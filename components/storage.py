@@ -15,6 +15,31 @@ from components.iam import policy_document
 from settings.naming import ARCHIVE_ROOT, StackNames
 
 
+# Saved in Athena for operators: one row per business event, and keys archived with two payloads.
+AUDIT_QUERIES = {
+    "audit_events_unique": (
+        "Create the view with one row per business key (per-batch objects may repeat an event)",
+        """CREATE OR REPLACE VIEW audit_events_unique AS
+SELECT id, source, detail_type, "time", account, region, detail, domain, dt, key_hash
+FROM (
+  SELECT e.*, row_number() OVER (PARTITION BY domain, dt, key_hash ORDER BY "time", id) AS copy
+  FROM (
+    SELECT id, source, detail_type, "time", account, region, detail, domain, dt,
+           coalesce(key_hash, regexp_extract("$path", '([0-9a-f]{64})\\.json$', 1)) AS key_hash
+    FROM audit_events
+  ) e
+)
+WHERE copy = 1""",
+    ),
+    "audit_events_conflicts": (
+        "Business keys archived with different payloads (a producer re-sent a key with changes)",
+        """SELECT domain, dt, key_hash, count(DISTINCT payload_hash) AS payloads
+FROM audit_events WHERE key_hash IS NOT NULL
+GROUP BY 1, 2, 3 HAVING count(DISTINCT payload_hash) > 1""",
+    ),
+}
+
+
 class Storage(pulumi.ComponentResource):
     def __init__(
         self,
@@ -171,13 +196,27 @@ class Storage(pulumi.ComponentResource):
                     serialization_library="org.openx.data.jsonserde.JsonSerDe",
                     parameters={"mapping.detail_type": "detail-type"},
                 ),
+                # key_hash and payload_hash are on per-batch lines (handlers/logic/audit_archive).
                 columns=[
                     aws.glue.CatalogTableStorageDescriptorColumnArgs(name=n, type="string")
-                    for n in ("id", "source", "detail_type", "time", "account", "region", "detail")
+                    for n in (
+                        "id", "source", "detail_type", "time", "account", "region", "detail",
+                        "key_hash", "payload_hash",
+                    )
                 ],
             ),
             opts=child,
         )
+        # A batch may be archived twice (SQS can regroup a retried batch): readers dedupe by key.
+        for query_name, (description, sql) in AUDIT_QUERIES.items():
+            aws.athena.NamedQuery(
+                f"{name}-{query_name}",
+                name=query_name,
+                database=database.name,
+                description=description,
+                query=sql,
+                opts=child,
+            )
         self.register_outputs(
             {"table_name": self.table.name, "bucket_name": self.bucket.bucket}
         )

@@ -1,4 +1,4 @@
-"""Analytics: per-type, per-day counters; guard and increment in one transaction."""
+"""Analytics: per-type, per-day counts; one conditional guard item per event is the count."""
 
 from handlers.logic.daily_counters import counter
 from handlers.runtime import aws
@@ -12,9 +12,7 @@ CONSUMER = SqsConsumer(
         function_name=s.function_name,
         window_s=s.window_s,
     ),
-    # A batch's records mostly increment the same per-type, per-day item; transactions on one
-    # item at the same time cancel each other (TransactionConflict), so records go one by one.
-    concurrent_records=False,
+    # Each record writes its own guard item (no shared counter item), so records overlap.
 )
 
 

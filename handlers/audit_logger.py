@@ -1,9 +1,22 @@
-"""Audit logger (FIFO): one append-only S3 object per event, written with a conditional put."""
+"""Audit logger (FIFO): append-only S3 objects, one per Lambda batch (or per event), each a
+conditional put at a name derived from what it holds; ARCHIVE_OBJECTS picks the layout."""
 
-from handlers.logic.audit_archive import archiver
+from handlers.catalog import ARCHIVE_OBJECTS
+from handlers.logic.audit_archive import archiver, batch_archiver
 from handlers.runtime import aws
 from handlers.runtime.consumer import SqsConsumer
-from handlers.runtime.environment import jmespath_setting, required
+from handlers.runtime.environment import FunctionEnv, jmespath_setting, required
+
+
+def _build(s: FunctionEnv):
+    layout = archiver if s[ARCHIVE_OBJECTS] == "per-event" else batch_archiver
+    return layout(
+        client=aws.client("s3"),
+        bucket=s["ARCHIVE_BUCKET"],
+        prefix=s["ARCHIVE_PREFIX"],
+        date_path=s["ARCHIVE_DATE_PATH"],
+    )
+
 
 CONSUMER = SqsConsumer(
     name="audit_logger",
@@ -11,13 +24,9 @@ CONSUMER = SqsConsumer(
         "ARCHIVE_BUCKET": lambda: required("ARCHIVE_BUCKET"),
         "ARCHIVE_PREFIX": lambda: required("ARCHIVE_PREFIX"),
         "ARCHIVE_DATE_PATH": lambda: jmespath_setting("ARCHIVE_DATE_PATH", "detail.occurredAt"),
+        # ARCHIVE_OBJECTS (per-batch | per-event) is read from the catalogue's choice.
     },
-    build=lambda s: archiver(
-        client=aws.client("s3"),
-        bucket=s["ARCHIVE_BUCKET"],
-        prefix=s["ARCHIVE_PREFIX"],
-        date_path=s["ARCHIVE_DATE_PATH"],
-    ),
+    build=_build,
 )
 
 

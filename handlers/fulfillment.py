@@ -1,4 +1,8 @@
-"""Fulfillment: hands off by publishing a follow-up event instead of a synchronous call."""
+"""Fulfillment: hands off by publishing a follow-up event instead of a synchronous call.
+
+At-least-once: every copy of the follow-up carries the same deterministic `fulfillmentId`, which
+a downstream keys on; IDEMPOTENCY_GUARD picks the guard (catalogue: conditional-write).
+"""
 
 from handlers.logic.handoff import publisher
 from handlers.runtime import aws
@@ -14,6 +18,7 @@ CONSUMER = SqsConsumer(
     build=lambda s: publisher(
         client=aws.client("events"), bus_name=s["EVENT_BUS_NAME"], source=s["EVENT_SOURCE"]
     ),
+    self_guarded=False,
 )
 
 

@@ -1,9 +1,15 @@
-"""Notification sender: renders a strict, autoescaped template and sends it through SNS or SES."""
+"""Notification sender: renders a strict, autoescaped template and sends it through SNS or SES.
 
-from handlers.logic.notify import ses_sender, sns_sender
+At-least-once. IDEMPOTENCY_GUARD=powertools (the catalogue's default) for a standard SNS topic or
+SES, which cannot deduplicate; conditional-write only with an SNS FIFO topic, whose
+MessageDeduplicationId (the business key hash) drops the repeats the cheaper guard lets through.
+"""
+
+from handlers.catalog import GUARD
+from handlers.logic.notify import is_fifo_topic, ses_sender, sns_sender
 from handlers.runtime import aws
 from handlers.runtime.consumer import SqsConsumer
-from handlers.runtime.environment import FunctionEnv, one_of, required
+from handlers.runtime.environment import FunctionEnv, MissingSetting, one_of, required
 
 CHANNELS = ("sns", "ses")
 
@@ -14,6 +20,13 @@ def _channel() -> str:
 
 
 def _build(s: FunctionEnv):
+    deduplicating = s["NOTIFY_CHANNEL"] == "sns" and is_fifo_topic(s["NOTIFY_TARGET"])
+    if s[GUARD] == "conditional-write" and not deduplicating:
+        raise MissingSetting(
+            f"environment variable {GUARD}=conditional-write needs a target that deduplicates, "
+            "an SNS FIFO topic (NOTIFY_TOPIC_ARN ending in .fifo); standard SNS and SES cannot, "
+            "so they keep powertools, whose in-progress mark stops concurrent copies"
+        )
     if s["NOTIFY_CHANNEL"] == "ses":
         return ses_sender(client=aws.client("ses"), sender=s["NOTIFY_TARGET"])
     return sns_sender(client=aws.client("sns"), topic_arn=s["NOTIFY_TARGET"])
@@ -28,6 +41,7 @@ CONSUMER = SqsConsumer(
         ),
     },
     build=_build,
+    self_guarded=False,
 )
 
 

@@ -9,8 +9,8 @@ read where each handler leaves them:
 | handler             | observed in                                                        |
 |---------------------|--------------------------------------------------------------------|
 | order_processor     | order state items in DynamoDB (latest version per order)           |
-| analytics           | guard items (one per business key) and the per-day counters        |
-| audit_logger        | S3 objects, one per business key                                   |
+| analytics           | guard items (one per business key, each with its type and day)     |
+| audit_logger        | S3 objects' events, one per business key as the Athena view sees   |
 | notification_sender | messages on the notifications topic (tap queue), by key attribute  |
 | fulfillment         | FulfillmentRequested events on the domain bus (tap rule), by id     |
 """
@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.logic.audit_archive import key_hash_of
-from handlers.logic.daily_counters import guarded_key_hash, is_counter
+from handlers.logic.audit_archive import archived_key_counts
+from handlers.logic.daily_counters import daily_counts, guarded_key_hash
 from handlers.logic.handoff import fulfillment_id
 from handlers.logic.notify import KEY_HASH_ATTRIBUTE
 from handlers.logic.order_state import order_of
@@ -138,8 +138,12 @@ def _observe(
         pages = s3.get_paginator("list_objects_v2").paginate(
             Bucket=bucket, Prefix=archive_prefix(flow.domain)
         )
-        return Counter(
-            key_hash_of(o["Key"]) for page in pages for o in page.get("Contents", [])
+        # Either layout (ARCHIVE_OBJECTS): a key counts once however many objects repeat it,
+        # as the audit_events_unique view does; a key archived with two payloads counts twice.
+        return archived_key_counts(
+            (o["Key"], s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
+            for page in pages
+            for o in page.get("Contents", [])
         )
     if flow.handler == "notification_sender":
         topic = cloud.deployment.exports[flow.domain]["notifications_topic_arn"]
@@ -163,12 +167,8 @@ def follow_ups(cloud: LocalCloud, bus: str) -> list[dict]:
 
 
 def counters_total(cloud: LocalCloud, function: str) -> int:
-    """Sum of the analytics function's per-day counters: must equal its guard items."""
-    return sum(
-        int(item.get("count", {}).get("N", 0))
-        for item in _table_items(cloud)
-        if is_counter(item["id"]["S"], function)
-    )
+    """Sum of the analytics function's per-type, per-day counts, derived as its queries do."""
+    return sum(daily_counts(_table_items(cloud), function).values())
 
 
 def _table_items(cloud: LocalCloud) -> list[dict]:

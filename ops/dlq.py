@@ -58,7 +58,7 @@ def _entry(message: dict, domain: str, key_path: str) -> DlqEntry:
     count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 0))
     try:
         raw = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse: poison
         raw = {}
     detail_type = raw.get("detail-type", "?") if isinstance(raw, dict) else "?"
     try:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from handlers.catalog import HANDLERS
+from handlers.catalog import CUSTOM_METRICS_DEFAULT, CUSTOM_METRICS_VARIABLE, HANDLERS
 from settings.limits import LOG_RETENTION_DAYS, concurrency_errors, name_errors
 from settings.patterns import (
     EVENTBRIDGE,
@@ -177,6 +177,24 @@ class ConsumerConfig(Strict):
         if v not in HANDLERS:
             raise ValueError(f"unknown handler {v!r}; allowed: {', '.join(sorted(HANDLERS))}")
         return v
+
+    @model_validator(mode="after")
+    def _catalogued_choices(self) -> "ConsumerConfig":
+        """A consumer's trade-offs are environment variables the catalogue declares."""
+        try:
+            spec = HANDLERS[self.handler].select(self.environment)
+        except ValueError as error:
+            raise ValueError(f"environment.{error}") from None
+        if "notify_topic" in spec.needs and spec.idempotency == "conditional-write":
+            raise ValueError(
+                "environment.IDEMPOTENCY_GUARD='conditional-write' needs an SNS FIFO "
+                "notifications topic (its deduplication is the guard); the platform's topic is "
+                "standard (allowed: powertools)"
+            )
+        metrics = self.environment.get(CUSTOM_METRICS_VARIABLE, CUSTOM_METRICS_DEFAULT)
+        if metrics not in ("on", "off"):
+            raise ValueError(f"environment.{CUSTOM_METRICS_VARIABLE}={metrics!r}; allowed: on, off")
+        return self
 
     @model_validator(mode="after")
     def _aws_limits(self) -> "ConsumerConfig":

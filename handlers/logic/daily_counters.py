@@ -1,15 +1,24 @@
-"""Per-type, per-day event counters: guard and increment in one DynamoDB transaction.
+"""Per-type, per-day event counts: one conditional guard item per business key is the count.
 
-The guard item (one per business key, expiring with the window) and the counter increment
-commit together or not at all, so a failure leaves nothing to clean up and a duplicate changes
-no counter. The day is the EventBridge event's `time` (UTC); a re-send on another day is still
-caught, because the guard is keyed on the business key alone.
+The guard item (`<function>#<key hash>`) carries the event's `detailType` and `day` (the
+EventBridge `time`, UTC); a conditional PutItem writes it only if the key was not seen within the
+window, so a duplicate writes nothing and costs the one failed write. A count is the number of
+guard items of a type and day, derived when it is read (`daily_counts`, and the queries in
+handlers/README.md) instead of being incremented: one write unit per event instead of a
+two-item transaction's four, and no hot counter item, so a batch's records run concurrently.
+A re-send on another day is still caught: the guard is keyed on the business key alone.
+
+Guard items expire with the idempotency window, and the table answers counts for those days;
+older days are read from the table's exports (handlers/README.md). Counter items written by the
+earlier design (`<function>#count#<type>#<day>`, `count` = N, no expiry) are still summed in.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -19,15 +28,13 @@ from handlers.runtime.envelope import Incoming, digest
 from handlers.runtime.errors import PayloadMismatch
 from handlers.runtime.guards import ID_SEPARATOR, Outcome, expires_at, item_id, item_suffix
 
+DETAIL_TYPE, DAY = "detailType", "day"
+# The earlier design's counter items: read, never written.
 COUNTER = "count"
 
 
-def counter_id(function_name: str, detail_type: str, day: str) -> str:
-    return item_id(function_name, COUNTER, detail_type, day)
-
-
 def guard_id(function_name: str, key_hash: str) -> str:
-    """One guard item per business key: its presence is the event's applied mark."""
+    """One guard item per business key: its presence is the event's applied mark and count."""
     return item_id(function_name, key_hash)
 
 
@@ -38,73 +45,61 @@ def guarded_key_hash(item: str, function_name: str) -> str | None:
 
 
 def is_counter(item: str, function_name: str) -> bool:
+    """A counter item of the earlier design (no longer written)."""
     return item_suffix(item, function_name, COUNTER) is not None
+
+
+def daily_counts(items: Iterable[dict[str, Any]], function_name: str) -> Counter:
+    """(detail type, day) -> events counted, from the table's items (low-level format).
+
+    Guard items count one each; counter items of the earlier design add their `count`. Guard
+    items written by the earlier design (no type or day) are already in its counters.
+    """
+    counts: Counter = Counter()
+    for item in items:
+        key = item["id"]["S"]
+        if guarded_key_hash(key, function_name) is not None and DETAIL_TYPE in item:
+            counts[(item[DETAIL_TYPE]["S"], item[DAY]["S"])] += 1
+        elif is_counter(key, function_name) and COUNTER in item:
+            counts[(item[DETAIL_TYPE]["S"], item[DAY]["S"])] += int(item[COUNTER]["N"])
+    return counts
+
+
+def utc_day(timestamp: str) -> str:
+    """YYYY-MM-DD in UTC of an ISO 8601 time (the envelope check has parsed it already)."""
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).date().isoformat()
 
 
 def counter(
     *, client: Any, table: str, function_name: str, window_s: int
 ) -> Callable[[Incoming], Outcome]:
     def count(incoming: Incoming) -> Outcome:
-        day = incoming.event["time"][:10]
         payload_hash = digest(incoming.detail)
         try:
-            client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": table,
-                            "Item": {
-                                "id": {"S": guard_id(function_name, incoming.key_hash)},
-                                "expiration": attribute(expires_at(window_s)),
-                                "payloadHash": attribute(payload_hash),
-                            },
-                            # An expired guard the TTL sweeper has not yet removed counts as absent.
-                            "ConditionExpression": (
-                                "attribute_not_exists(#id) OR #expiration < :now"
-                            ),
-                            "ExpressionAttributeNames": {"#id": "id", "#expiration": "expiration"},
-                            "ExpressionAttributeValues": {":now": attribute(int(time.time()))},
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": table,
-                            "Key": {
-                                "id": {"S": counter_id(function_name, incoming.detail_type, day)}
-                            },
-                            "UpdateExpression": "ADD #count :one SET #type = :type, #day = :day",
-                            "ExpressionAttributeNames": {
-                                "#count": "count",
-                                "#type": "detailType",
-                                "#day": "day",
-                            },
-                            "ExpressionAttributeValues": {
-                                ":one": attribute(1),
-                                ":type": attribute(incoming.detail_type),
-                                ":day": attribute(day),
-                            },
-                        }
-                    },
-                ]
+            client.put_item(
+                TableName=table,
+                Item={
+                    "id": {"S": guard_id(function_name, incoming.key_hash)},
+                    "expiration": attribute(expires_at(window_s)),
+                    "payloadHash": attribute(payload_hash),
+                    DETAIL_TYPE: attribute(incoming.detail_type),
+                    DAY: attribute(utc_day(incoming.event["time"])),
+                },
+                # An expired guard the TTL sweeper has not yet removed counts as absent.
+                ConditionExpression="attribute_not_exists(#id) OR #expiration < :now",
+                ExpressionAttributeNames={"#id": "id", "#expiration": "expiration"},
+                ExpressionAttributeValues={":now": attribute(int(time.time()))},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            guard = _guard_rejection(exc)
-            if guard is None:
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise
-            if guard.get("payloadHash", {}).get("S") != payload_hash:
+            if exc.response.get("Item", {}).get("payloadHash", {}).get("S") != payload_hash:
                 raise PayloadMismatch(incoming.key) from exc
             return Outcome.DUPLICATE
         return Outcome.APPLIED
 
     return count
-
-
-def _guard_rejection(exc: ClientError) -> dict[str, Any] | None:
-    """The stored guard item when the transaction failed only because the key was seen before."""
-    if error_code(exc) != "TransactionCanceledException":
-        return None
-    reasons = exc.response.get("CancellationReasons", [])
-    if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
-        return None
-    return reasons[0].get("Item", {})

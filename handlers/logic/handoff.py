@@ -2,8 +2,11 @@
 
 A synchronous call would hold the message while the downstream service is slow, time out, and
 call the same overloaded service again on every redelivery. The follow-up event goes to the
-domain's bus; its `fulfillmentId` is derived from the trigger's business key, so downstream can
-recognise the one case where it is published twice (the hand-off succeeded, recording it did not).
+domain's bus; its `fulfillmentId` is derived from the trigger's business key. EventBridge cannot
+deduplicate, so the hand-off is at-least-once: it is published again when the consumer crashes
+after PutEvents and before its guard records it, or (with the one-write guard) when two copies
+of the trigger run at once. Every copy carries the same `fulfillmentId`, which downstream keys on
+to apply the hand-off once.
 """
 
 from __future__ import annotations

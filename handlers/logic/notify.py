@@ -41,9 +41,24 @@ def render(incoming: Incoming) -> tuple[str, str]:
 KEY_HASH_ATTRIBUTE = "eda-key-hash"
 
 
+def is_fifo_topic(topic_arn: str) -> bool:
+    """SNS FIFO topic names end in .fifo; only they take a MessageDeduplicationId."""
+    return topic_arn.endswith(".fifo")
+
+
 def sns_sender(*, client: Any, topic_arn: str) -> Callable[[Incoming], Outcome]:
+    fifo = is_fifo_topic(topic_arn)
+
     def send(incoming: Incoming) -> Outcome:
         subject, body = render(incoming)
+        ordering = (
+            # SNS drops a message whose deduplication id it saw in the last 5 minutes: a
+            # redelivery's or a concurrent copy's repeat. Each notification is its own group:
+            # notifications need no order between them, and groups spread the throughput.
+            {"MessageDeduplicationId": incoming.key_hash, "MessageGroupId": incoming.key_hash}
+            if fifo
+            else {}
+        )
         client.publish(
             TopicArn=topic_arn,
             # SNS subjects: ASCII, no line breaks, at most 100 characters.
@@ -52,9 +67,10 @@ def sns_sender(*, client: Any, topic_arn: str) -> Callable[[Incoming], Outcome]:
             MessageAttributes={
                 "detail-type": {"DataType": "String", "StringValue": incoming.detail_type},
                 # Which event this notification is for, so a subscriber (or an audit) can tell
-                # a repeated notification from a new one.
+                # a repeated notification from a new one: standard topics deliver repeats.
                 KEY_HASH_ATTRIBUTE: {"DataType": "String", "StringValue": incoming.key_hash},
             },
+            **ordering,
         )
         return Outcome.APPLIED
 

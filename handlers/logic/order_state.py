@@ -1,10 +1,16 @@
 """Order state, applied by one conditional write that is both the duplicate guard and the effect.
 
-One item per order holds its latest version. The write succeeds only for a version newer than
-the stored one, so a redelivery or a re-send of an applied version changes nothing, and an older
-version arriving late never overwrites a newer state. The item lives in the idempotency table (the
-only table the function is given) and expires with the consumer's idempotency window after its
-last change, by which time no redelivery of it can arrive.
+One item per order holds its latest version and, per field, the version that set it
+(`<field>@v`). The write succeeds only for a version newer than the stored one, so a redelivery or
+a re-send of an applied version changes nothing. An older version arriving late (say OrderCreated
+v1 failed once, then OrderUpdated v2 was applied, then v1 is redelivered) is not dropped: a second
+conditional write sets the fields it carries that the item lacks or holds from a version older
+still, and never one a newer version set. Whatever order the versions arrive in, each field ends
+up with the value of the newest version that carried it.
+
+The item lives in the idempotency table (the only table the function is given) and expires with
+the consumer's idempotency window after its last newer version, by which time no redelivery of it
+can arrive.
 """
 
 from __future__ import annotations
@@ -22,6 +28,18 @@ from handlers.runtime.guards import Outcome, expires_at, item_id, item_suffix
 SCALARS = (str, int, float, bool)
 # Attributes the write sets itself; a detail field of the same name must not overwrite them.
 RESERVED = frozenset({"id", "version", "expiration", "lastEventType", "payloadHash"})
+# `<field>@v`: the version whose value the field holds. Detail fields containing "@" are not kept.
+PROVENANCE = "@v"
+# Attempts at filling an older version's fields while newer writes keep changing the item.
+MERGE_ATTEMPTS = 3
+
+
+class OrderItemChanged(RuntimeError):
+    """The item changed under every attempt to merge an older version: retry the record later."""
+
+
+def provenance(field: str) -> str:
+    return field + PROVENANCE
 
 
 def versioned_key(incoming: Incoming) -> tuple[str, int]:
@@ -47,49 +65,123 @@ def order_of(item: str, function_name: str) -> str | None:
     return item_suffix(item, function_name, "order")
 
 
+def state_fields(incoming: Incoming) -> dict[str, Any]:
+    """The detail fields the state keeps: scalars (order lines stay in the event archive)."""
+    return {
+        k: v
+        for k, v in incoming.detail.items()
+        if isinstance(v, SCALARS) and k not in RESERVED and "@" not in k
+    }
+
+
 def applier(
     *, client: Any, table: str, function_name: str, window_s: int
 ) -> Callable[[Incoming], Outcome]:
     def apply(incoming: Incoming) -> Outcome:
         order_id, version = versioned_key(incoming)
+        key = {"id": {"S": order_item_id(function_name, order_id)}}
         payload_hash = digest(incoming.detail)
-        # Nested values (order lines) stay in the event archive; the state item stays under 1 KB.
-        fields = {
-            k: v for k, v in incoming.detail.items() if isinstance(v, SCALARS) and k not in RESERVED
-        }
-        fields.update(lastEventType=incoming.detail_type, payloadHash=payload_hash)
-        names = {"#id": "id", "#version": "version", "#expiration": "expiration"}
-        values = {":version": attribute(version), ":expiration": attribute(expires_at(window_s))}
-        assignments = ["#version = :version", "#expiration = :expiration"]
-        for i, (name, value) in enumerate(sorted(fields.items())):
-            names[f"#f{i}"] = name
-            values[f":f{i}"] = attribute(value)
-            assignments.append(f"#f{i} = :f{i}")
+        fields = state_fields(incoming)
+        update = _Update(version)
+        update.assignments.append("#version = :version")
+        update.set("expiration", expires_at(window_s))
+        update.set("lastEventType", incoming.detail_type)
+        update.set("payloadHash", payload_hash)
+        for name, value in sorted(fields.items()):
+            update.set(name, value)
+            update.set(provenance(name), version)
         try:
             client.update_item(
                 TableName=table,
-                Key={"id": {"S": order_item_id(function_name, order_id)}},
-                UpdateExpression="SET " + ", ".join(assignments),
-                ConditionExpression="attribute_not_exists(#id) OR #version < :version",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+                Key=key,
+                **update.request("attribute_not_exists(#id) OR #version < :version"),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
-            return _already_applied(exc.response.get("Item", {}), incoming, version, payload_hash)
+            stored = exc.response.get("Item", {})
+            if int(stored["version"]["N"]) == version:
+                if stored.get("payloadHash", {}).get("S") != payload_hash:
+                    raise PayloadMismatch(incoming.key) from exc
+                return Outcome.DUPLICATE
+            return _merge(client, table, key, stored, fields, version)
         return Outcome.APPLIED
 
     return apply
 
 
-def _already_applied(
-    stored: dict[str, Any], incoming: Incoming, version: int, payload_hash: str
+def _merge(
+    client: Any,
+    table: str,
+    key: dict[str, Any],
+    stored: dict[str, Any],
+    fields: dict[str, Any],
+    version: int,
 ) -> Outcome:
-    stored_version = int(stored["version"]["N"])
-    if stored_version > version:
-        return Outcome.SUPERSEDED
-    if stored.get("payloadHash", {}).get("S") != payload_hash:
-        raise PayloadMismatch(incoming.key)
-    return Outcome.DUPLICATE
+    """Give an older version's fields to a newer item, where no newer version set them."""
+    for _ in range(MERGE_ATTEMPTS):
+        if not stored or int(stored["version"]["N"]) <= version:
+            raise OrderItemChanged(f"{key['id']['S']} expired or went back while merging")
+        gaps = {k: v for k, v in fields.items() if _older(stored, k, version)}
+        if not gaps:
+            return Outcome.SUPERSEDED
+        update = _Update(version)
+        conditions = ["#version > :version"]
+        for name, value in sorted(gaps.items()):
+            field_ref = update.set(name, value)
+            source_ref = update.set(provenance(name), version)
+            # The same test as `_older`, evaluated on the item as it is when the write lands.
+            conditions.append(f"(attribute_not_exists({field_ref}) OR {source_ref} < :version)")
+        try:
+            client.update_item(
+                TableName=table,
+                Key=key,
+                **update.request(" AND ".join(conditions)),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            stored = exc.response.get("Item", {})
+            continue
+        return Outcome.MERGED
+    raise OrderItemChanged(f"{key['id']['S']} changed under {MERGE_ATTEMPTS} merge attempts")
+
+
+def _older(stored: dict[str, Any], name: str, version: int) -> bool:
+    """Whether `version` may set field `name`: the item lacks it, or an older version set it.
+
+    A field without its `@v` (an item written before it was kept) counts as newer: it is kept.
+    """
+    if name not in stored:
+        return True
+    source = stored.get(provenance(name), {}).get("N")
+    return source is not None and int(source) < version
+
+
+class _Update:
+    """A SET expression and its placeholders; `#version` and `:version` are always bound."""
+
+    def __init__(self, version: int) -> None:
+        self.names = {"#version": "version"}
+        self.values = {":version": attribute(version)}
+        self.assignments: list[str] = []
+
+    def set(self, name: str, value: Any) -> str:
+        """Add `name = value`; returns the name's placeholder for use in the condition."""
+        ref, placeholder = f"#a{len(self.assignments)}", f":a{len(self.assignments)}"
+        self.names[ref] = name
+        self.values[placeholder] = attribute(value)
+        self.assignments.append(f"{ref} = {placeholder}")
+        return ref
+
+    def request(self, condition: str) -> dict[str, Any]:
+        # DynamoDB refuses placeholders the expressions do not use.
+        names = {**self.names, **({"#id": "id"} if "#id" in condition else {})}
+        return {
+            "UpdateExpression": "SET " + ", ".join(self.assignments),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": self.values,
+        }

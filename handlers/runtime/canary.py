@@ -7,6 +7,7 @@ after a day) instead of applying the event, and acknowledges it.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -14,6 +15,7 @@ from handlers.runtime.guards import item_id
 
 MARKER = "eda:canary:"
 RECEIPT_TTL_S = 86_400
+CANARY = "canary"  # the outcome a canary record ends in
 
 
 def canary_of(event: Any) -> str | None:
@@ -23,6 +25,17 @@ def canary_of(event: Any) -> str | None:
         if isinstance(resource, str) and resource.startswith(MARKER):
             return resource[len(MARKER) :]
     return None
+
+
+def canary_in(body: str) -> str | None:
+    """The canary id an SQS record's body carries; None for every other record (including
+    bodies that are not JSON: those are judged, as poison, by the normal path)."""
+    if MARKER not in body:
+        return None
+    try:
+        return canary_of(json.loads(body))
+    except (ValueError, RecursionError):
+        return None
 
 
 def receipt_id(function_name: str, canary: str) -> str:

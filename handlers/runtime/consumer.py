@@ -2,13 +2,17 @@
 
 A consumer module declares an `SqsConsumer` (its catalogue name, the environment variables it
 reads beyond the shared ones, and how to build its side effect) and hands every invocation to
-`SqsConsumer.handle`; its duplicate guard is the one `handlers.catalog` declares for it. The runtime for
-one function (settings, clients, logger, metrics, guard, thread pool) is built on first call and
-cached by the settings it was built from, so one process can serve several functions.
+`SqsConsumer.handle`. Its duplicate guard is the one `handlers.catalog` declares for it: built
+into the effect (`self_guarded`: the conditional write or PUT is the effect), or wrapped around it
+(`PowertoolsGuard` or `CompletionRecordGuard`, picked by the entry the function's environment
+selects). The runtime for one function (settings, clients, logger, metrics, guard, thread pool) is
+built on first call and cached by the settings it was built from, so one process can serve
+several functions.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,36 +23,52 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from handlers.catalog import HANDLERS, Idempotency
+from handlers.catalog import HANDLERS, HandlerSpec, Idempotency
 from handlers.runtime import aws
-from handlers.runtime.batch import BatchReport, processor
+from handlers.runtime.batch import BatchEffect, BatchReport, processor
+from handlers.runtime.canary import CANARY, canary_in, record_receipt
 from handlers.runtime.envelope import EVENT_ID_PATH, Incoming, business_key, parse
-from handlers.runtime.guards import Outcome, PowertoolsGuard
-from handlers.runtime.environment import FunctionEnv, required
+from handlers.runtime.environment import FunctionEnv, one_of, required
+from handlers.runtime.errors import PoisonRecord
+from handlers.runtime.guards import CompletionRecordGuard, Outcome, PowertoolsGuard
 
 Effect = Callable[[Incoming], Outcome]
 # Lambda's SQS batches are at most 10 records unless a batching window is set; more threads than
 # that only add contention for the client's connection pool.
 MAX_RECORD_THREADS = 10
+STAGED = "staged"
 
 
 @dataclass(frozen=True, eq=False)
 class SqsConsumer:
     name: str  # the module's entry in handlers.catalog.HANDLERS
-    build: Callable[[FunctionEnv], Effect]
+    build: Callable[[FunctionEnv], Effect | BatchEffect]
     # Variables beyond the shared ones: variable name -> reader that raises naming it.
     variables: dict[str, Callable[[], str]] = field(default_factory=dict)
     # False when records of one batch contend for the same item (parallel writes would conflict).
     concurrent_records: bool = True
+    # True when the effect is its own guard; False to wrap it in the catalogue's guard.
+    self_guarded: bool = True
+
+    @property
+    def spec(self) -> HandlerSpec:
+        return HANDLERS[self.name]
 
     @property
     def idempotency(self) -> Idempotency:
-        return HANDLERS[self.name].idempotency
+        """The catalogue's shipped guard; a function may select another (`catalog.spec_for`)."""
+        return self.spec.idempotency
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         variables = dict(self.variables)
-        if self.idempotency != "s3-conditional-put":
+        if self.spec.idempotency != "s3-conditional-put":
             variables.setdefault("IDEMPOTENCY_TABLE", lambda: required("IDEMPOTENCY_TABLE"))
+        choice = self.spec.choice
+        if choice is not None:
+            values = tuple(s.choice.value for s in self.spec.choices if s.choice is not None)
+            variables.setdefault(
+                choice.variable, lambda: one_of(choice.variable, values, choice.value)
+            )
         return _runtime(self, FunctionEnv.from_env(variables)).handle(event, context)
 
 
@@ -60,16 +80,25 @@ def _runtime(consumer: SqsConsumer, settings: FunctionEnv) -> _Runtime:
 class _Runtime:
     def __init__(self, consumer: SqsConsumer, settings: FunctionEnv) -> None:
         self.settings = settings
+        self.spec = consumer.spec.select(dict(settings.extra))
         self.logger = Logger(service=settings.service, level=settings.log_level)
-        self.metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service)
+        self.metrics = (
+            Metrics(namespace=settings.metrics_namespace, service=settings.service)
+            if settings.metrics_namespace
+            else None
+        )
         if settings.key_path.strip() == EVENT_ID_PATH:
             self.logger.warning(
                 "IDEMPOTENCY_KEY_PATH is the EventBridge event id: a producer's re-send gets a new "
                 "id and will not be recognised as a duplicate; prefer a business id"
             )
         effect = consumer.build(settings)
-        self.guard = (
-            PowertoolsGuard(
+        self.guard: PowertoolsGuard | CompletionRecordGuard | None = None
+        if not consumer.self_guarded:
+            guard = (
+                PowertoolsGuard if self.spec.idempotency == "powertools" else CompletionRecordGuard
+            )
+            self.guard = guard(
                 function_name=settings.function_name,
                 consumer=consumer.name,
                 table=settings["IDEMPOTENCY_TABLE"],
@@ -77,10 +106,7 @@ class _Runtime:
                 client=aws.client("dynamodb"),
                 effect=effect,
             )
-            if consumer.idempotency == "powertools"
-            else None
-        )
-        self.effect: Effect = self.guard or effect
+        self.effect = self.guard or effect
         self.fifo = settings.queue_kind == "fifo"
         self.pool = (
             ThreadPoolExecutor(MAX_RECORD_THREADS, thread_name_prefix=consumer.name)
@@ -90,14 +116,37 @@ class _Runtime:
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         if self.guard is not None:
-            # In-progress marks then expire with this invocation, not with the whole window.
+            # Powertools' in-progress marks then expire with this invocation, not the window.
             self.guard.register(context)
         report = BatchReport()
+        staged: list[tuple[SQSRecord, Incoming]] = []
+        staging = threading.Lock()
 
         def record_handler(record: SQSRecord) -> str:
+            canary = canary_in(record.body)
+            if canary is not None:
+                # `ops verify`: record the receipt, leave the business effect alone.
+                record_receipt(
+                    aws.client("dynamodb"),
+                    required("IDEMPOTENCY_TABLE"),
+                    self.settings.function_name,
+                    canary,
+                )
+                report.succeeded(CANARY)
+                return CANARY
             try:
                 incoming = self._incoming(record)
+                if isinstance(self.effect, BatchEffect):
+                    self.effect.check(incoming)
+                    with staging:
+                        staged.append((record, incoming))
+                    return STAGED
                 outcome = self.effect(incoming)
+            except RecursionError as exc:
+                # Deterministic for this record (too deep for some step): no retry cures it.
+                poison = PoisonRecord(f"too deeply nested to process ({exc})")
+                report.failed(record, poison)
+                raise poison from exc
             except Exception as exc:
                 report.failed(record, exc)
                 raise
@@ -114,7 +163,36 @@ class _Runtime:
         with batch(records, record_handler):
             batch.process()
         response = batch.response()
-        self._publish(report.summary(response, len(records)), context)
+        if staged:
+            response = self._commit(staged, records, response, report)
+        summary = report.summary(response, records, skip_group=self.settings.skip_group_on_error)
+        self._publish(summary, context)
+        return response
+
+    def _commit(
+        self,
+        staged: list[tuple[SQSRecord, Incoming]],
+        records: list[dict[str, Any]],
+        response: dict[str, Any],
+        report: BatchReport,
+    ) -> dict[str, Any]:
+        """Write a batch effect's staged records; if that fails, every one of them fails."""
+        position = {r.get("messageId"): i for i, r in enumerate(records)}
+        staged.sort(key=lambda pair: position[pair[0].message_id])
+        try:
+            outcomes = self.effect.commit([incoming for _, incoming in staged])
+        except Exception as exc:
+            for record, _ in staged:
+                report.failed(record, exc, blocking=False)
+            failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+            failed |= {record.message_id for record, _ in staged}
+            return {
+                "batchItemFailures": [
+                    {"itemIdentifier": r["messageId"]} for r in records if r["messageId"] in failed
+                ]
+            }
+        for outcome in outcomes:
+            report.succeeded(outcome.value)
         return response
 
     def _incoming(self, record: SQSRecord) -> Incoming:
@@ -126,8 +204,10 @@ class _Runtime:
         )
 
     def _publish(self, summary: dict[str, Any], context: Any) -> None:
-        log = self.logger.warning if summary["failed"] else self.logger.info
+        log = self.logger.warning if summary["failed"] or summary["skipped"] else self.logger.info
         log("batch done", extra={**summary, "requestId": getattr(context, "aws_request_id", None)})
+        if self.metrics is None:
+            return
         self.metrics.add_metric("Records", MetricUnit.Count, summary["records"])
         for outcome, count in summary["outcomes"].items():
             self.metrics.add_metric(f"Records{outcome.title()}", MetricUnit.Count, count)

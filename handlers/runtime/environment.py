@@ -3,7 +3,10 @@
 The same handler module serves several functions (and the local emulator swaps `os.environ`
 between calls in one process), so nothing here is read at import time: `FunctionEnv` is a frozen
 value built per call and used as the cache key of the function's runtime. The program sets every
-variable (components/domain.py); nothing here has a default of its own that could disagree.
+required variable (components/domain.py), IDEMPOTENCY_WINDOW_SECONDS included: none of them has a
+default here. The optional ones default to the cheaper or safer value, named where they are read
+(log level INFO, FIFO_SKIP_GROUP_ON_ERROR false, CUSTOM_METRICS off, a consumer's choice variable
+to its catalogue entry), so the program may leave them out or set them explicitly.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from typing import Literal
 
 import jmespath
 from jmespath.exceptions import JMESPathError
+
+from handlers.catalog import CUSTOM_METRICS_DEFAULT, CUSTOM_METRICS_VARIABLE
+
 
 class MissingSetting(RuntimeError):
     """A function's environment lacks a variable or holds a value the handler cannot use."""
@@ -63,7 +69,8 @@ def _window_s() -> int:
 class FunctionEnv:
     function_name: str
     service: str
-    metrics_namespace: str
+    # Set only when the function publishes custom metrics (CUSTOM_METRICS=on).
+    metrics_namespace: str | None
     log_level: str
     key_path: str
     window_s: int
@@ -87,10 +94,11 @@ class FunctionEnv:
                 "never run without their duplicate guard; unset it"
             )
         function_name = required("AWS_LAMBDA_FUNCTION_NAME")
+        metrics = one_of(CUSTOM_METRICS_VARIABLE, ("off", "on"), CUSTOM_METRICS_DEFAULT) == "on"
         return cls(
             function_name=function_name,
             service=os.environ.get("POWERTOOLS_SERVICE_NAME", "").strip() or function_name,
-            metrics_namespace=required("POWERTOOLS_METRICS_NAMESPACE"),
+            metrics_namespace=required("POWERTOOLS_METRICS_NAMESPACE") if metrics else None,
             log_level=os.environ.get("POWERTOOLS_LOG_LEVEL", "").strip().upper() or "INFO",
             key_path=jmespath_setting("IDEMPOTENCY_KEY_PATH"),
             window_s=_window_s(),

@@ -1,4 +1,19 @@
-"""Duplicate guards: Powertools' in-progress/complete records, and the ids of conditional writes.
+"""Duplicate guards for side effects outside DynamoDB, and the ids every guard item uses.
+
+Two guards wrap an effect the table cannot hold (a notification, a follow-up event); the catalogue
+says which a consumer ships and the function's IDEMPOTENCY_GUARD may pick the other:
+
+- `PowertoolsGuard` (`powertools`): Powertools' in-progress mark, the effect, its completed record:
+  2 writes. The mark makes a copy delivered while the first is running fail and come back later.
+- `CompletionRecordGuard` (`conditional-write`): a strongly consistent read of the completed
+  record, the effect, one conditional put of the record: 1 read and 1 write (a duplicate: 1 read).
+  A copy delivered while the first is running is not stopped, so it suits targets that
+  deduplicate themselves (a deterministic id downstream, an SNS FIFO topic).
+
+Neither closes the window between the effect and its record: a crash there re-executes the
+effect on redelivery (at-least-once). Both write the same item layout (Powertools' attribute
+names, key `<prefix>#<md5 of the key>`, `validation` = md5 of the detail), so a function can move
+from one to the other without a duplicate slipping through records the other wrote.
 
 Every item a consumer writes starts with its function's name: IAM scopes each function to
 `dynamodb:LeadingKeys` "<function name>*", and consumers sharing the table never collide.
@@ -6,6 +21,9 @@ Every item a consumer writes starts with its function's name: IAM scopes each fu
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -20,16 +38,21 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+from botocore.exceptions import ClientError
 
 from handlers.runtime.envelope import Incoming
 from handlers.runtime.errors import PayloadMismatch
+
+logger = logging.getLogger(__name__)
 
 
 class Outcome(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
-    # An older version of an entity arriving after a newer one was applied.
+    # An older version of an entity arriving after a newer one, with nothing left to contribute.
     SUPERSEDED = "superseded"
+    # An older version arriving after a newer one that filled fields the newer one did not set.
+    MERGED = "merged"
 
 
 class InProgressElsewhere(RuntimeError):
@@ -52,6 +75,22 @@ def item_suffix(item: str, function_name: str, *parts: str) -> str | None:
 
 def expires_at(window_s: int) -> int:
     return int(time.time()) + window_s
+
+
+# Powertools' record layout (DynamoDBPersistenceLayer's default attribute names and statuses).
+EXPIRATION, STATUS, DATA, VALIDATION = "expiration", "status", "data", "validation"
+IN_PROGRESS_EXPIRATION = "in_progress_expiration"
+COMPLETED, INPROGRESS = "COMPLETED", "INPROGRESS"
+
+
+def powertools_hash(value: Any) -> str:
+    """Powertools' hash of a key or payload (md5 of sorted-key JSON); not a security control."""
+    return hashlib.md5(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def record_id(function_name: str, consumer: str, key: Any) -> str:
+    """The guard record's key, as Powertools builds it with key_prefix=`<function>#<consumer>`."""
+    return item_id(function_name, consumer, powertools_hash(key))
 
 
 class PowertoolsGuard:
@@ -104,3 +143,96 @@ class PowertoolsGuard:
             raise PayloadMismatch(incoming.key) from exc
         except IdempotencyAlreadyInProgressError as exc:
             raise InProgressElsewhere(str(exc)) from exc
+
+
+class CompletionRecordGuard:
+    """Read the completed record; if absent run the effect, then write it with one conditional put.
+
+    A failed effect writes nothing, so its retry runs. The put is conditional so that a record a
+    concurrent copy wrote first is compared, not overwritten: a different payload under the same
+    key is reported (PayloadMismatch) even though both effects already ran.
+    """
+
+    def __init__(
+        self,
+        *,
+        function_name: str,
+        consumer: str,
+        table: str,
+        window_s: int,
+        client: Any,
+        effect: Callable[[Incoming], Outcome],
+    ) -> None:
+        self._function_name = function_name
+        self._consumer = consumer
+        self._table = table
+        self._window_s = window_s
+        self._client = client
+        self._effect = effect
+
+    def register(self, context: Any) -> None:
+        """Nothing to expire with the invocation: this guard never leaves an in-progress mark."""
+
+    def __call__(self, incoming: Incoming) -> Outcome:
+        key = {"id": {"S": record_id(self._function_name, self._consumer, incoming.key)}}
+        payload_hash = powertools_hash(incoming.detail)
+        stored = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get(
+            "Item"
+        )
+        if _blocks(stored, time.time()):
+            if stored[STATUS]["S"] == INPROGRESS:
+                # Only a Powertools mark (this function before a switch of guard) is in progress.
+                raise InProgressElsewhere(f"{key['id']['S']} is in progress elsewhere")
+            if stored.get(VALIDATION, {}).get("S") != payload_hash:
+                raise PayloadMismatch(incoming.key)
+            return Outcome.DUPLICATE
+
+        outcome = self._effect(incoming)
+        now = time.time()
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    **key,
+                    EXPIRATION: {"N": str(int(now) + self._window_s)},
+                    STATUS: {"S": COMPLETED},
+                    DATA: {"S": json.dumps(outcome.value)},
+                    VALIDATION: {"S": payload_hash},
+                },
+                # Powertools' own condition: absent, expired, or an abandoned in-progress mark.
+                ConditionExpression=(
+                    "attribute_not_exists(#id) OR #expiration < :now OR "
+                    "(#status = :inprogress AND #ipe < :now_ms)"
+                ),
+                ExpressionAttributeNames={
+                    "#id": "id",
+                    "#expiration": EXPIRATION,
+                    "#status": STATUS,
+                    "#ipe": IN_PROGRESS_EXPIRATION,
+                },
+                ExpressionAttributeValues={
+                    ":now": {"N": str(int(now))},
+                    ":now_ms": {"N": str(int(now * 1000))},
+                    ":inprogress": {"S": INPROGRESS},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            if exc.response.get("Item", {}).get(VALIDATION, {}).get("S") != payload_hash:
+                raise PayloadMismatch(incoming.key) from exc
+            logger.warning(
+                "a copy of this event was processed concurrently: its effect ran twice",
+                extra={"messageId": incoming.message_id, "keyHash": incoming.key_hash},
+            )
+        return outcome
+
+
+def _blocks(stored: dict[str, Any] | None, now: float) -> bool:
+    """Whether a stored record makes this delivery a duplicate (or one to retry later)."""
+    if not stored or int(stored.get(EXPIRATION, {}).get("N", "0")) < now:
+        return False
+    if stored.get(STATUS, {}).get("S") == INPROGRESS:
+        return int(stored.get(IN_PROGRESS_EXPIRATION, {}).get("N", "0")) >= now * 1000
+    return True

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
 import uuid
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from unittest import mock
 
 import boto3
 
+from handlers.catalog import ARCHIVE_OBJECTS, GUARD, HANDLERS, HandlerSpec
+from handlers.logic.audit_archive import archived_key_counts
+from handlers.logic.daily_counters import daily_counts
 from handlers.runtime import aws as runtime_aws
 
 ACCOUNT = "123456789012"
@@ -20,6 +25,7 @@ TABLE = "platform-idempotency"
 BUCKET = "platform-archive"
 BUS = "orders"
 TOPIC = "order-notifications"
+FIFO_TOPIC = "order-notifications.fifo"
 SOURCES = {"orders": "com.ascendion.orders", "payments": "com.ascendion.payments"}
 
 
@@ -190,11 +196,19 @@ class Cloud:
         )
         self.notifications: str | None = None
         self._delivered: dict[str, list[str]] = {}
+        # Message attributes of everything drained, in order (the notifications' key hashes).
+        self.attributes: list[dict] = []
 
-    def create_topic(self) -> None:
-        """The notification topic with a raw-delivery queue, to read what was sent."""
-        assert self.sns.create_topic(Name=TOPIC)["TopicArn"] == self.topic_arn
-        self.notifications = self._queue("notifications")
+    def create_topic(self, *, fifo: bool = False) -> None:
+        """The notification topic with a raw-delivery queue, to read what was sent.
+
+        A FIFO topic feeds a FIFO queue, which drops a repeated MessageDeduplicationId within
+        5 minutes as the topic itself does in AWS (moto's topic passes the id on).
+        """
+        name = FIFO_TOPIC if fifo else TOPIC
+        attributes = {"FifoTopic": "true"} if fifo else {}
+        self.topic_arn = self.sns.create_topic(Name=name, Attributes=attributes)["TopicArn"]
+        self.notifications = self._queue("notifications.fifo" if fifo else "notifications")
         self.sns.subscribe(
             TopicArn=self.topic_arn,
             Protocol="sqs",
@@ -203,7 +217,8 @@ class Cloud:
         )
 
     def _queue(self, name: str) -> str:
-        return self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        attributes = {"FifoQueue": "true"} if name.endswith(".fifo") else {}
+        return self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
 
     def _queue_arn(self, url: str) -> str:
         return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
@@ -212,10 +227,11 @@ class Cloud:
 
     def drain(self, url: str) -> list[str]:
         bodies: list[str] = []
-        while batch := self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
+        while batch := self.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", []):
             bodies += [m["Body"] for m in batch]
+            self.attributes += [m.get("MessageAttributes", {}) for m in batch]
             self.sqs.delete_message_batch(
                 QueueUrl=url,
                 Entries=[
@@ -223,6 +239,13 @@ class Cloud:
                 ],
             )
         return bodies
+
+    def pending(self, url: str) -> int:
+        """Messages waiting in a queue, without receiving them."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"])
 
     def items(self) -> list[dict]:
         return self.ddb.scan(TableName=TABLE, ConsistentRead=True)["Items"]
@@ -263,57 +286,136 @@ def invoke(module, variables: dict[str, str], *records: dict, remaining_ms: int 
         )
 
 
-class DynamoMeter:
-    """Counts the DynamoDB write units the consumers' client spends (items under 1 KB).
+def attribute_bytes(value: dict) -> int:
+    """DynamoDB's size of one attribute value (the rules its capacity units are computed from)."""
+    kind, data = next(iter(value.items()))
+    if kind == "S":
+        return len(data.encode())
+    if kind == "N":
+        digits = Decimal(data).normalize().as_tuple().digits
+        return 1 + math.ceil(len(digits) / 2)
+    if kind == "B":
+        return len(data)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + attribute_bytes(v) + 1 for k, v in data.items())
+    if kind == "L":
+        return 3 + sum(attribute_bytes(v) + 1 for v in data)
+    return sum(len(str(v).encode()) for v in data)  # sets
 
-    put/update/delete: 1 unit each, whether the condition holds or not; a transaction: 2 units
-    per item when it commits, 1 per item when it is cancelled.
+
+def item_bytes(item: dict | None) -> int:
+    return sum(len(k.encode()) + attribute_bytes(v) for k, v in (item or {}).items())
+
+
+class DynamoMeter:
+    """Counts the DynamoDB capacity units the consumers' client spends, from the items' sizes.
+
+    Each write reads the item before and after (with a client of its own, not counted): a
+    put/update/delete costs ceil(larger of the two / 1 KB) write units whether its condition held
+    or not (at least 1); a read ceil(size / 4 KB) units, halved when eventually consistent (at
+    least one unit's worth even when the item is absent). Any other operation fails the test:
+    a consumer that starts using one must be priced here first.
     """
 
-    WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"}
+    WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
+    READS = {"GetItem"}
 
     def __init__(self) -> None:
-        self.units = 0.0
+        self.units = 0.0  # write units
+        self.read_units = 0.0
         self.calls: Counter = Counter()
         self.failed: Counter = Counter()
-        self._transaction_items = 0
+        self.largest_item = 0
+        self._raw = boto3.client("dynamodb")
         events = runtime_aws.client("dynamodb").meta.events
-        events.register("provide-client-params.dynamodb.TransactWriteItems", self._transaction)
+        events.register("before-parameter-build.dynamodb", self._before)
         events.register("after-call.dynamodb", self._count)
 
-    def _transaction(self, params, **_):
-        self._transaction_items = len(params["TransactItems"])
+    def _stored(self, params: dict) -> dict | None:
+        key = params.get("Key") or {"id": params["Item"]["id"]}
+        return self._raw.get_item(TableName=params["TableName"], Key=key, ConsistentRead=True).get(
+            "Item"
+        )
 
-    def _count(self, http_response, parsed, model, **_):
+    def _before(self, params, model, context, **_):
+        if model.name not in self.WRITES | self.READS:
+            raise AssertionError(f"DynamoMeter does not price {model.name}: add it first")
+        context["meter_params"] = params
+        if model.name in self.WRITES:
+            context["meter_before"] = item_bytes(self._stored(params))
+
+    def _count(self, http_response, parsed, model, context, **_):
         self.calls[model.name] += 1
         self.failed[model.name] += http_response.status_code != 200
-        if model.name not in self.WRITES:
-            return
-        if model.name == "TransactWriteItems":
-            per_item = 2 if http_response.status_code == 200 else 1
-            self.units += per_item * self._transaction_items
-        else:
-            self.units += 1
+        if model.name in self.WRITES:
+            after = item_bytes(self._stored(context["meter_params"]))
+            size = max(context["meter_before"], after)
+            self.largest_item = max(self.largest_item, size)
+            self.units += max(1, math.ceil(size / 1024))
+        elif model.name in self.READS and http_response.status_code == 200:
+            units = max(1, math.ceil(item_bytes(parsed.get("Item")) / 4096))
+            consistent = context["meter_params"].get("ConsistentRead", False)
+            self.read_units += units if consistent else units / 2
 
     def reset(self) -> None:
         self.units = 0.0
+        self.read_units = 0.0
         self.calls.clear()
         self.failed.clear()
 
 
+class S3Meter:
+    """Counts the S3 requests the consumers' client makes, by operation (failed ones too)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter = Counter()
+        runtime_aws.client("s3").meta.events.register("after-call.s3", self._count)
+
+    def _count(self, model, **_):
+        self.calls[model.name] += 1
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+
 @dataclass(frozen=True)
 class Scenario:
-    """One consumer as deployed: its module, environment, a typical event and its side effect."""
+    """One consumer as deployed: its module, environment, a typical event and its side effect.
+
+    `variant` is the environment that selects one of the catalogue's choices for the consumer
+    (empty: its shipped default).
+    """
 
     name: str
     domain: str
     detail_type: str
     key: str
     queue_kind: str = "standard"
+    variant: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def id(self) -> str:
+        return "-".join([self.name, *(value for _, value in self.variant)])
+
+    @property
+    def spec(self) -> HandlerSpec:
+        return HANDLERS[self.name].select(dict(self.variant))
 
     @property
     def module(self):
         return importlib.import_module(f"handlers.{self.name}")
+
+    @property
+    def function_name(self) -> str:
+        return f"{self.domain}-{self.name}"
+
+    @property
+    def fifo_topic(self) -> bool:
+        return self.name == "notification_sender" and dict(self.variant).get(GUARD) == (
+            "conditional-write"
+        )
 
     def env(
         self, cloud: Cloud, function_name: str | None = None, **overrides: str
@@ -322,12 +424,14 @@ class Scenario:
             "notification_sender": {"NOTIFY_TOPIC_ARN": cloud.topic_arn},
             "audit_logger": {"ARCHIVE_BUCKET": BUCKET, "ARCHIVE_PREFIX": f"audit/{self.domain}/"},
         }.get(self.name, {})
+        if self.fifo_topic:
+            extra["NOTIFY_TOPIC_ARN"] = f"arn:aws:sns:us-east-1:{ACCOUNT}:{FIFO_TOPIC}"
         return function_env(
-            function_name or f"{self.domain}-{self.name}",
+            function_name or self.function_name,
             domain=self.domain,
             key=self.key,
             queue_kind=self.queue_kind,
-            **{**extra, **overrides},
+            **{**extra, **dict(self.variant), **overrides},
         )
 
     def detail(self, **overrides) -> dict:
@@ -349,6 +453,12 @@ class Scenario:
     def event(self, **overrides) -> dict:
         return eb_event(self.detail_type, self.detail(**overrides), domain=self.domain)
 
+    def events(self, n: int) -> list[dict]:
+        """`n` events with distinct business keys (the first is `event()`'s)."""
+        if self.detail_type == "PaymentCaptured":
+            return [self.event(sequence=i + 1) for i in range(n)]
+        return [self.event(orderId=f"o-{i + 1}") for i in range(n)]
+
     def record(self, event: dict, **kwargs) -> dict:
         if self.queue_kind == "fifo":
             kwargs.setdefault("group", event["detail"]["paymentId"])
@@ -356,16 +466,17 @@ class Scenario:
 
     def prepare(self, cloud: Cloud) -> None:
         if self.name == "notification_sender":
-            cloud.create_topic()
+            cloud.create_topic(fifo=self.fifo_topic)
 
-    def effects(self, cloud: Cloud, meter: DynamoMeter) -> int:
-        """How many times the side effect has happened so far."""
+    def effects(self, cloud: Cloud, meter: DynamoMeter, function_name: str | None = None) -> int:
+        """How many times the side effect has happened so far, read where it lands."""
         if self.name == "order_processor":
             return meter.calls["UpdateItem"] - meter.failed["UpdateItem"]
         if self.name == "analytics":
-            return sum(int(i["count"]["N"]) for i in cloud.items() if "count" in i)
+            return sum(daily_counts(cloud.items(), function_name or self.function_name).values())
         if self.name == "audit_logger":
-            return len(cloud.archive())
+            # Events as the audit_events_unique view shows them (distinct key and payload).
+            return sum(archived_key_counts(cloud.archive().items()).values())
         if self.name == "notification_sender":
             return len(cloud.deliveries(cloud.notifications))
         return len(cloud.deliveries(cloud.follow_ups))
@@ -380,13 +491,57 @@ SCENARIOS = [
     Scenario("analytics", "orders", "OrderCreated", "[detail.orderId, detail.version]"),
     Scenario("fulfillment", "orders", "OrderUpdated", "[detail.orderId, detail.version]"),
 ]
+# Every other configuration the catalogue offers, one scenario each.
+VARIANTS = [
+    Scenario(
+        s.name,
+        s.domain,
+        s.detail_type,
+        s.key,
+        s.queue_kind,
+        ((alt.choice.variable, alt.choice.value),),
+    )
+    for s in SCENARIOS
+    for alt in HANDLERS[s.name].alternatives
+]
+ALL_SCENARIOS = SCENARIOS + VARIANTS
+assert {v.variant[0][0] for v in VARIANTS} <= {GUARD, ARCHIVE_OBJECTS}
+
+
+class SimulatedTimeout(BaseException):
+    """Lambda killing the process mid-record: no `except Exception` gets to clean up."""
+
+
+def fail_calls(service: str, operation: str, exc: BaseException, times: int = 1, when="before"):
+    """Make the consumers' next `times` calls of one operation raise `exc`.
+
+    `when="before"`: the call never reaches the service; `"after"`: it did, and the process dies
+    before the caller sees the answer (the crash window after a side effect).
+    """
+    left = [times]
+
+    def hook(model, **_):
+        if model.name == operation and left[0] > 0:
+            left[0] -= 1
+            raise exc
+
+    events = runtime_aws.client(service).meta.events
+    # Before: ahead of everything else; after: once the meters (registered for the whole
+    # service, which botocore runs after any handler of the operation itself) saw it land.
+    register = events.register_first if when == "before" else events.register
+    register(f"{when}-call.{service}", hook)
+
+
+def batch_lines(caplog) -> list:
+    """The `batch done` log records the consumers wrote, oldest first."""
+    return [r for r in caplog.records if r.getMessage() == "batch done"]
+
+
+def failures(caplog) -> dict[str, dict]:
+    """messageId -> its failure entry (kind, reason, receiveCount) from the batch summaries."""
+    return {f["messageId"]: f for r in batch_lines(caplog) for f in r.failures}
 
 
 def failure_reasons(caplog) -> dict[str, str]:
     """messageId -> reason, from the batch summaries the consumers logged."""
-    return {
-        f["messageId"]: f["reason"]
-        for r in caplog.records
-        if r.getMessage() == "batch done"
-        for f in r.failures
-    }
+    return {message_id: f["reason"] for message_id, f in failures(caplog).items()}

@@ -129,6 +129,18 @@ CASES = {
         ["consumers.fulfillment.subscribe.pattern names source ['com.ascendion.shipping']",
          "could never match", "Declare the consumer under the domain whose events it reads"],
     ),
+    "unknown-guard-choice": (
+        lambda v: consumer(v, "inventory", "fulfillment").update(environment={"IDEMPOTENCY_GUARD": "dynamo"}),
+        ["consumers.fulfillment", "environment.IDEMPOTENCY_GUARD='dynamo'", "allowed: conditional-write, powertools"],
+    ),
+    "notification-guard-needs-fifo-topic": (
+        lambda v: consumer(v, "orders", "notification")["environment"].update(IDEMPOTENCY_GUARD="conditional-write"),
+        ["needs an SNS FIFO notifications topic", "allowed: powertools"],
+    ),
+    "custom-metrics-value": (
+        lambda v: consumer(v, "orders", "processor").update(environment={"CUSTOM_METRICS": "yes"}),
+        ["environment.CUSTOM_METRICS='yes'; allowed: on, off"],
+    ),
     "fifo-with-both-group-settings": (
         lambda v: consumer(v, "payments", "audit")["queue"].update(message_group_id="all"),
         ["a FIFO queue needs exactly one of queue.message_group_path", "queue.message_group_id"],
