@@ -80,8 +80,11 @@ def s3_lifecycle(state: MotoState, name: str, i: dict) -> tuple[str, dict]:
                 {"Days": whole(t["days"]), "StorageClass": t["storageClass"]}
                 for t in r["transitions"]
             ]
-        if r.get("expiration"):
-            rule["Expiration"] = {"Days": whole(r["expiration"]["days"])}
+        expiration = r.get("expiration") or {}
+        if expiration.get("days"):
+            rule["Expiration"] = {"Days": whole(expiration["days"])}
+        elif expiration.get("expiredObjectDeleteMarker"):
+            rule["Expiration"] = {"ExpiredObjectDeleteMarker": True}
         if r.get("noncurrentVersionExpiration"):
             days = r["noncurrentVersionExpiration"]["noncurrentDays"]
             rule["NoncurrentVersionExpiration"] = {"NoncurrentDays": whole(days)}
@@ -170,7 +173,19 @@ def glue_table(state: MotoState, name: str, i: dict) -> tuple[str, dict]:
     return f"{i['databaseName']}:{i['name']}", {"arn": arn, "name": i["name"]}
 
 
+def athena_named_query(state: MotoState, name: str, i: dict) -> tuple[str, dict]:
+    query_id = state.client("athena").create_named_query(
+        Name=i["name"],
+        Database=i["database"],
+        QueryString=i["query"],
+        Description=i.get("description", ""),
+        WorkGroup=i.get("workgroup") or "primary",
+    )["NamedQueryId"]
+    return query_id, {"id": query_id}
+
+
 CREATORS: dict[str, Creator] = {
+    "aws:athena/namedQuery:NamedQuery": athena_named_query,
     "aws:s3/bucket:Bucket": s3_bucket,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": s3_public_access,
     "aws:s3/bucketVersioning:BucketVersioning": s3_versioning,
