@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import failure_alarm
-from components.iam import policy_document
+from components.iam import assume_role_policy, policy_document
 from components.queue import ConsumerQueue, Encryption, Sender
 from settings.model import QueueConfig
 
@@ -88,19 +88,9 @@ class EntityOrdering(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-pipe-role",
             name=role_name,
-            assume_role_policy=policy_document(
-                [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "pipes.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                        # Confused deputy: only this account's pipe of this name may assume it.
-                        "Condition": {
-                            "StringEquals": {"aws:SourceAccount": account_id},
-                            "ArnEquals": {"aws:SourceArn": pipe_arn},
-                        },
-                    }
-                ]
+            # Only this account's pipe of this name may assume it.
+            assume_role_policy=assume_role_policy(
+                "pipes.amazonaws.com", account_id=account_id, source_arn=pipe_arn
             ),
             tags=tags,
             opts=child,

@@ -71,38 +71,6 @@ def queue_policy(queue_arn: pulumi.Input[str], sender: Sender | None) -> pulumi.
     )
 
 
-def queue_alarm(
-    name: str,
-    *,
-    queue_name: str,
-    what: str,
-    description: str,
-    metric: str,
-    queue: aws.sqs.Queue,
-    threshold: float,
-    periods: int,
-    topic_arn: pulumi.Input[str],
-    tags: dict[str, str],
-    parent: pulumi.Resource,
-) -> aws.cloudwatch.MetricAlarm:
-    """The per-minute maximum of an SQS metric above `threshold` for `periods` minutes."""
-    return alarm(
-        name,
-        watched=queue_name,
-        what=what,
-        description=description,
-        namespace="AWS/SQS",
-        metric=metric,
-        dimensions={"QueueName": queue.name},
-        statistic="Maximum",
-        threshold=threshold,
-        periods=periods,
-        topic_arn=topic_arn,
-        tags=tags,
-        parent=parent,
-    )
-
-
 class DeadLetterQueue(pulumi.ComponentResource):
     """A DLQ with an alarm at depth > 0: every message in it is an incident."""
 
@@ -138,13 +106,15 @@ class DeadLetterQueue(pulumi.ComponentResource):
                 policy=queue_policy(self.queue.arn, sender),
                 opts=child,
             )
-        self.depth_alarm = queue_alarm(
+        self.depth_alarm = alarm(
             f"{name}-depth",
-            queue_name=queue_name,
+            watched=queue_name,
             what="depth",
             description=f"{queue_name} holds failed events: inspect, fix, redrive.",
             metric="ApproximateNumberOfMessagesVisible",
-            queue=self.queue,
+            namespace="AWS/SQS",
+            dimensions={"QueueName": self.queue.name},
+            statistic="Maximum",
             threshold=0,
             periods=1,
             topic_arn=alarm_topic_arn,
@@ -218,13 +188,15 @@ class ConsumerQueue(pulumi.ComponentResource):
             policy=queue_policy(self.queue.arn, sender),
             opts=child,
         )
-        self.age_alarm = queue_alarm(
+        self.age_alarm = alarm(
             f"{name}-age",
-            queue_name=queue_name,
+            watched=queue_name,
             what="oldest-message-age",
             description=f"{queue_name} is falling behind: the consumer is failing or throttled.",
             metric="ApproximateAgeOfOldestMessage",
-            queue=self.queue,
+            namespace="AWS/SQS",
+            dimensions={"QueueName": self.queue.name},
+            statistic="Maximum",
             threshold=settings.age_alarm_s,
             periods=5,
             topic_arn=alarm_topic_arn,

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import failure_alarm
-from components.iam import policy_document
+from components.iam import assume_role_policy, policy_document
 from settings.model import ScheduleConfig
 from settings.naming import DomainNames
 
@@ -50,20 +50,10 @@ class DomainSchedules(pulumi.ComponentResource):
             role = aws.iam.Role(
                 f"{name}-{schedule_name}-role",
                 name=names.schedule_role(schedule_name),
-                assume_role_policy=policy_document(
-                    [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "scheduler.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            # Confused deputy ("Preventing cross-service confused deputy",
-                            # EventBridge Scheduler User Guide): only this account's group.
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": account_id},
-                                "ArnEquals": {"aws:SourceArn": group_arn},
-                            },
-                        }
-                    ]
+                # Only this account's schedule group ("Preventing cross-service confused
+                # deputy", EventBridge Scheduler User Guide).
+                assume_role_policy=assume_role_policy(
+                    "scheduler.amazonaws.com", account_id=account_id, source_arn=group_arn
                 ),
                 tags=tags,
                 opts=child,
