@@ -2,7 +2,8 @@
 
 Prices are data, not code: each preset is a directory, each region one YAML file. A preset file
 either lists complete items (`items:`) or overlays another preset (`base:` + `overrides:`); the
-`seed` preset is such an overlay on `aws-current`, and `Catalogue.origin()` tells which preset
+`seed` preset (the four unit prices of the platform's original design brief, kept to reproduce
+its cost table) is such an overlay on `aws-current`, and `Catalogue.origin()` tells which preset
 priced each item.
 
 Quantities are always counted in the item's `unit` (requests, GB-seconds, ...); `price` buys

@@ -48,9 +48,19 @@ def example_outputs() -> dict[str, str]:
         "prod-estimate.md": estimate_markdown(prod, levers=sections.levers),
         "prod-estimate.json": to_json(prod),
         "prod-items.csv": to_csv(prod),
-        "prod-table.txt": to_text(estimate_view(prod), width=200),
+        "prod-table.txt": to_text(estimate_view(prod), width=80),
         "prod-report.html": estimate_html(prod, sections),
+        "prod-coverage.md": coverage_markdown(prod),
     }
+
+
+def coverage_markdown(estimate) -> str:
+    """Every resource type the program registers for the stack, and how the estimate treats it."""
+    rows = [
+        [f"`{cell(row.type)}`", str(row.count), row.status, cell(row.reason)]
+        for row in sorted(estimate.coverage, key=lambda r: (r.status, r.type))
+    ]
+    return table(["Type", "Count", "Status", "Why"], "lrll", rows) + "\n"
 
 
 def schema_fields(kind: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from costmodel.estimate import Model, price
 from costmodel.topology import Queue
-from costmodel.usage import DAYS_PER_MONTH, Usage
+from costmodel.usage import DAYS_PER_MONTH, GB, Usage
 from costmodel.volume import propagate
 
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
@@ -83,7 +83,8 @@ def big_batches(model: Model) -> Lever:
         return (
             f"standard queues' batch size set to {BIG_BATCH} with a {BIG_BATCH_WINDOW_S} s window: "
             f"{', '.join(changed) or 'none below ' + str(BIG_BATCH)}. Fewer invocations; SQS "
-            f"requests stay (a receive or delete call carries at most 10 messages). Assumes batches "
+            f"receives and deletes still carry at most 10 messages a call, so only the "
+            f"half-empty calls of small batches go. Assumes batches "
             f"fill to batch_fill={model.config.assumptions.batch_fill:g}: at a low arrival rate "
             f"a {BIG_BATCH_WINDOW_S} s window gathers fewer messages and saves less"
         )
@@ -148,6 +149,11 @@ def halve_retention(model: Model) -> Lever:
                 days = bus.archive_days or round(12 * DAYS_PER_MONTH)
                 bus.archive_days = max(1, days // 2)
                 notes.append(f"{bus.name} archive {days} -> {bus.archive_days} d")
+        for bucket in variant.topology.buckets:
+            if bucket.expire_days is not None:
+                days = bucket.expire_days
+                bucket.expire_days = max(1, days // 2)
+                notes.append(f"{bucket.name} objects expire {days} -> {bucket.expire_days} d")
         variant.config = _halve_queue_retention(variant)
         notes.append(
             "consumer queues' retention halved (SQS storage is free; it shortens the "
@@ -155,7 +161,9 @@ def halve_retention(model: Model) -> Lever:
         )
         return "; ".join(notes) + "; log retention rounded down to a value CloudWatch Logs accepts"
 
-    return _priced(model, "halve retention", "Half the log, archive and queue retention", change)
+    return _priced(
+        model, "halve retention", "Half the log, archive, bucket and queue retention", change
+    )
 
 
 def single_conditional_write(model: Model) -> Lever:
@@ -219,8 +227,8 @@ def cold_events_in_s3(model: Model) -> Lever:
     in_dynamodb, in_s3 = [], []
     for bus, flows in propagate(model.topology, config).published.items():
         events = sum(f.volume for f in flows)
-        item_gb = sum(f.volume * (f.size_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES) for f in flows) / 1e9
-        object_gb = sum(f.volume * f.size_bytes for f in flows) / 1e9
+        item_gb = sum(f.volume * (f.size_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES) for f in flows) / GB
+        object_gb = sum(f.volume * f.size_bytes for f in flows) / GB
         write_units = sum(
             f.volume
             * math.ceil((f.size_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES) / DYNAMODB_WRITE_UNIT_BYTES)

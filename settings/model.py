@@ -49,6 +49,14 @@ class EventType(Strict):
     )
     monthly_volume: int = Field(ge=0, description="Projected events per month")
     avg_size_bytes: int = Field(default=1_024, ge=1, le=MAX_PAYLOAD_BYTES)
+    entity_keys_per_event: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Distinct entity keys (e.g. orders) each event of this type adds, for "
+        "consumers that keep one item per entity; 1 = every event a new entity, 0 = it only "
+        "changes entities another type created; default: costmodel/assumptions.yaml",
+    )
     samples: list[Sample] | None = Field(
         default=None,
         description="How the volume splits over detail contents; default: derived from the "

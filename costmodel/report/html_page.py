@@ -6,9 +6,9 @@ SVG that matplotlib wrote is marked safe.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
@@ -34,7 +34,7 @@ _ENV = Environment(
 _ENV.filters.update(
     usd=money.usd, usd_rate=money.usd_rate, usd_change=money.usd_change, quantity=money.quantity,
     compact=money.compact,
-    percent=lambda fraction: "–" if pd.isna(fraction) else f"{100 * fraction:.1f}%",
+    percent=lambda fraction: "–" if math.isnan(fraction) else f"{100 * fraction:.1f}%",
 )
 
 
@@ -46,10 +46,15 @@ def estimate_html(estimate: Estimate, sections: Sections | None = None) -> str:
         volume_chart = Markup(
             charts.cost_by_volume(sections.sweep, estimate.monthly_events, sections.first_limit)
         )
+    first = estimate.first_month_total
     return _ENV.get_template("estimate.html").render(
         e=estimate,
         items=line_items(estimate),
         total=estimate.total,
+        first_month=first if abs(first - estimate.total) >= 0.005 else None,
+        what_if=([f"volume × {estimate.scale:g}"] if estimate.scale != 1 else []) + estimate.what_if,
+        not_priced=estimate.not_priced,
+        coverage=estimate.coverage,
         basis=price_basis(estimate),
         assumptions=assumption_lines(estimate),
         verify_note=verify_note(estimate),
@@ -59,18 +64,7 @@ def estimate_html(estimate: Estimate, sections: Sections | None = None) -> str:
         service_chart=Markup(charts.service_bars(services)),
         volume_chart=volume_chart,
         first_limit=sections.first_limit,
-        headroom=None if sections.headroom is None else headroom_table(sections).to_dict("records"),
+        headroom=None if sections.headroom is None else sections.headroom.to_dict("records"),
         levers=sections.levers,
         seed=sections.seed_check,
     )
-
-
-def headroom_table(sections: Sections) -> pd.DataFrame:
-    """Each capacity check at the stack's volume, most used first, with the swept volume at
-    which it first goes over its quota (NaN: not within the sweep, or no known quota)."""
-    now = sections.headroom_now.drop(columns="volume")
-    over = sections.headroom[sections.headroom["utilisation"] > 1]
-    limit_at = over.groupby(["check", "scope"], as_index=False)["volume"].min()
-    limit_at = limit_at.rename(columns={"volume": "limit_at"})
-    table = now.merge(limit_at, on=["check", "scope"], how="left")
-    return table.sort_values("utilisation", ascending=False, na_position="last", ignore_index=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from costmodel.diff import UNCHANGED, Diff
 from costmodel.estimate import Estimate
@@ -26,21 +27,31 @@ from costmodel.report.tables import (
 TOP_LEVERS = 5
 
 
-def estimate_markdown(estimate: Estimate, levers: Sequence[Lever] | None = None) -> str:
-    """Total, per-service and per-domain tables, levers (when given), line items, footnote."""
+def estimate_markdown(
+    estimate: Estimate, levers: Sequence[Lever] | None = None, seed_check: Any = None
+) -> str:
+    """Total, per-service and per-domain tables, levers and the seed check (when given), line
+    items, what is not priced, footnote."""
     note = _footnote_label("prices", estimate.stack)
-    parts = [
-        f"## Cost estimate: {cell(estimate.stack)}",
+    headline = (
         f"**Monthly cost: {usd(estimate.total)}** for {compact(estimate.monthly_events)} events "
-        f"a month in {cell(estimate.region)}[^{note}]",
-        _breakdown_section(estimate, "service"),
-        _breakdown_section(estimate, "domain"),
-    ]
+        f"a month in {cell(estimate.region)}[^{note}]"
+    )
+    first = estimate.first_month_total
+    if abs(first - estimate.total) >= 0.005:
+        headline += f" (first month {usd(first)}, while storage fills up)"
+    parts = [f"## Cost estimate: {cell(estimate.stack)}", headline]
+    changes = ([f"volume × {estimate.scale:g}"] if estimate.scale != 1 else []) + estimate.what_if
+    if changes:
+        parts.append("**What if:** " + "; ".join(cell(c) for c in changes))
+    parts += [_breakdown_section(estimate, "service"), _breakdown_section(estimate, "domain")]
     if levers:
         parts.append(_levers_section(levers))
+    if seed_check is not None:
+        parts.append(_seed_section(seed_check))
     parts.append(_line_items(estimate))
-    if estimate.warnings:
-        parts.append("**Not priced**\n\n" + "\n".join(f"- {cell(w)}" for w in estimate.warnings))
+    if estimate.not_priced:
+        parts.append("**Not priced**\n\n" + "\n".join(f"- {cell(w)}" for w in estimate.not_priced))
     parts.append(_footnote(note, [estimate]))
     return "\n\n".join(parts) + "\n"
 
@@ -54,6 +65,10 @@ def diff_markdown(diff: Diff) -> str:
     sides = [base.stack, head.stack] if base.stack != head.stack else ["base", "head"]
     note = _footnote_label("cost", base.stack, head.stack)
     parts = [f"**{diff.headline()}**[^{note}]"]
+    for label, side in zip(sides, (base, head)):
+        changes = ([f"volume × {side.scale:g}"] if side.scale != 1 else []) + side.what_if
+        if changes:
+            parts.append(f"**What if** ({cell(label)}): " + "; ".join(cell(c) for c in changes))
 
     services = diff.services[diff.services["change"].abs() > UNCHANGED]
     if services.empty:
@@ -122,12 +137,24 @@ def _levers_section(levers: Sequence[Lever]) -> str:
     return text
 
 
+def _seed_section(check: Any) -> str:
+    rows = [
+        [cell(r.service), cell(r.seed_figure), usd(r.scenario), usd(r.this_stack), cell(r.explanation)]
+        for r in check.rows
+    ]
+    headers = ["Service", "Brief's figure", "Brief's stack", cell(check.stack), "Why they differ"]
+    return (
+        f"### Check against the design brief's cost table at {compact(check.volume)} events\n\n"
+        + table(headers, "lrrrl", rows)
+    )
+
+
 def _line_items(estimate: Estimate) -> str:
     rows = [
         [
             cell(i.service), cell(i.resource), cell(i.component),
             f"{quantity(i.quantity)} {cell(i.unit)}",
-            _marked(f"{usd_rate(i.unit_price)} {cell(i.price_unit)}", i.verify),
+            _marked(f"{usd_rate(i.list_price)} {cell(i.price_unit)}", i.verify),
             usd(i.monthly_cost), cell(i.formula),
         ]
         for i in line_items(estimate)

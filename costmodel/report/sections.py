@@ -1,5 +1,6 @@
 """The optional report sections computed from the model, not from one estimate: cost against
-volume (sweep), capacity headroom, cost levers and the check against the seed's figures.
+volume (sweep), capacity headroom, cost levers and, on request, the check against the cost
+table of the platform's original design brief (`costmodel.seedcheck`).
 
 They come from `costmodel.scale`, `costmodel.levers` and `costmodel.seedcheck`; this module only
 gathers their results so a format can show whichever are present.
@@ -16,35 +17,37 @@ from costmodel import scale
 from costmodel.estimate import Model
 from costmodel.levers import Lever
 from costmodel.levers import levers as find_levers
-from costmodel.seedcheck import SeedCheck, full_topology
-from costmodel.seedcheck import seed_check as check_seed
+
+# What `--sections` accepts, and what each format shows unless told otherwise.
+SECTIONS = ("sweep", "levers", "seedcheck")
+DEFAULT_SECTIONS = {"html": ("sweep", "levers"), "md": ("levers",)}
 
 
 @dataclass
 class Sections:
     sweep: pd.DataFrame | None = None  # volume, total, one column per service
-    # volume, check, scope, needed, available, unit, utilisation
+    # check, scope, needed, available, unit, utilisation, limit_at (exact volume)
     headroom: pd.DataFrame | None = None
-    headroom_now: pd.DataFrame | None = None  # the same columns at the stack's own volume
     first_limit: dict[str, Any] | None = None  # volume, check, scope, ... of the first quota hit
     levers: list[Lever] | None = None  # largest saving first
-    seed_check: SeedCheck | None = None
+    seed_check: Any = None  # costmodel.seedcheck.SeedCheck
 
 
 def gather(
-    model: Model, *, sweep: bool = True, levers: bool = True, seed_check: bool = True
+    model: Model, *, sweep: bool = True, levers: bool = True, seed_check: bool = False
 ) -> Sections:
-    """Compute the requested sections. The seed check is the slow one: it runs the program for
-    the seed's stack, and for prod unless `model` is the shipped prod stack already."""
+    """Compute the requested sections. The seed check is opt-in and the slowest: it runs the
+    program for the seed scenario, and compares it with `model` (the stack being reported)."""
     sections = Sections()
     if sweep:
         sections.sweep = scale.sweep(model)
-        sections.headroom = scale.headroom(model)
-        sections.headroom_now = scale.headroom(model, volumes=[model.monthly_events])
-        sections.first_limit = scale.first_limit(sections.headroom)
+        sections.headroom = scale.capacity(model)
+        sections.first_limit = scale.first_limit(model)
     if levers:
         by_saving = sorted(find_levers(model), key=lambda lever: lever.monthly_saving, reverse=True)
         sections.levers = by_saving
     if seed_check:
-        sections.seed_check = check_seed(full=full_topology(model))
+        from costmodel.seedcheck import seed_check as check_seed  # runs a program: only on request
+
+        sections.seed_check = check_seed(full=model)
     return sections

@@ -23,6 +23,7 @@ from costmodel.report.money import usd
 from settings.load import from_stack_file
 
 REPO = Path(__file__).resolve().parents[2]
+NULLABLE = {"first_month_quantity": [""], "first_month_cost": [""]}  # empty when null
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,8 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_estimate_table_is_the_default(capsys):
     code, out, _ = run(capsys, "estimate", "--stack", "dev")
     total = load_model("dev").estimate().total
-    assert code == 0 and f"dev: {usd(total)} a month" in out and "Line items" in out
+    assert code == 0 and f"dev: {usd(total)} a month" in out and "By resource" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
 
 
 def test_estimate_json_and_csv_to_stdout(capsys):
@@ -63,7 +65,7 @@ def test_estimate_json_and_csv_to_stdout(capsys):
     estimate = estimate_from_json(out)
     code, out, _ = run(capsys, "estimate", "--stack", "dev", "--format", "csv")
     assert code == 0
-    read = pd.read_csv(io.StringIO(out), keep_default_na=False)
+    read = pd.read_csv(io.StringIO(out), keep_default_na=False, na_values=NULLABLE)
     pd.testing.assert_frame_equal(read, estimate.frame())
 
 
@@ -78,9 +80,21 @@ def test_estimate_html_to_a_file_with_and_without_the_sweep(capsys, tmp_path):
     code, out, err = run(capsys, *html)
     assert code == 0 and out == "" and f"wrote {page}" in err
     text = page.read_text()
-    assert text.count("<svg") == 2 and 'id="seed-check"' in text and 'id="headroom"' in text
+    assert text.count("<svg") == 2 and 'id="headroom"' in text and 'id="levers"' in text
+    assert 'id="seed-check"' not in text  # opt-in: it runs a second program
     run(capsys, *html, "--no-sweep")
     assert page.read_text().count("<svg") == 1
+
+
+def test_the_seed_check_is_an_opt_in_section_for_the_reported_stack(capsys, tmp_path):
+    page = tmp_path / "dev.html"
+    argv = ["estimate", "--stack", "dev", "--format", "html", "--out", str(page)]
+    code, _, _ = run(capsys, *argv, "--sections", "seedcheck")
+    text = page.read_text()
+    assert code == 0 and 'id="seed-check"' in text and 'id="levers"' not in text
+    assert "this stack (dev)" in text and text.count("<svg") == 1  # no sweep asked for
+    code, out, _ = run(capsys, "estimate", "--stack", "dev", "--format", "md", "--sections", "seedcheck,levers")
+    assert code == 0 and "### Check against the design brief" in out and "### Levers" in out
 
 
 def test_estimate_preset_and_free_tier_options(capsys):
@@ -225,7 +239,7 @@ def test_a_malformed_preview_file_is_refused(capsys, tmp_path, content, message)
             '{"schema_version": 1, "kind": "estimate"}',
             "is not a valid estimate document: top level: 'stack' is a required property",
         ),
-        ('{"schema_version": 7}', "has schema_version 7; this costmodel reads version 1"),
+        ('{"schema_version": 7}', "has schema_version 7; this costmodel reads version 1 and 2"),
     ],
 )
 def test_an_invalid_estimate_file_in_diff_is_refused(

@@ -8,30 +8,32 @@ exercise the account-wide tiers and the pooled free tier.
 from __future__ import annotations
 
 import pytest
+from hand_prices import (
+    ALARM_MONTH,
+    ARM_GB_S,
+    DDB_WRITE_PER_M,
+    EVENTBRIDGE_PER_M,
+    GB,
+    KMS_PER_10K,
+    LAMBDA_REQUEST_PER_M,
+    LOG_INGEST_GB,
+    MONTH_MIN,
+    MONTH_S,
+    S3_PUT_PER_1000,
+    SNS_PUBLISH_PER_M,
+    SQS_FIFO_PER_M,
+    SQS_STANDARD_PER_M,
+    X86_GB_S,
+    X86_GB_S_TIER2,
+    M,
+    figures,
+    powertools_emf_line,
+)
 
 from costmodel.catalogue import load_catalogue
 from costmodel.estimate import price
 from costmodel.scenarios import model_from_values
 from costmodel.usage import Usage
-
-M = 1_000_000
-MONTH_S = 730 * 3_600  # AWS's 730-hour month
-MONTH_MIN = 730 * 60
-
-# aws-prices.md, "Current AWS prices" (first tiers)
-EVENTBRIDGE_PER_M = 1.00
-SQS_STANDARD_PER_M = 0.40
-SQS_FIFO_PER_M = 0.50
-SNS_PUBLISH_PER_M = 0.50
-LAMBDA_REQUEST_PER_M = 0.20
-X86_GB_S = 0.0000166667
-X86_GB_S_TIER2 = 0.0000150000
-ARM_GB_S = 0.0000133334
-DDB_WRITE_PER_M = 0.625
-S3_PUT_PER_1000 = 0.005
-KMS_PER_10K = 0.03
-ALARM_MONTH = 0.10
-LOG_INGEST_GB = 0.50
 
 DUP, FILL, IDLE_PER_MIN, LOG_BYTES = 0.1, 0.5, 10, 1_000
 
@@ -165,17 +167,23 @@ def test_a_batch_of_100_still_receives_at_most_10_messages_a_call(mini):
     _, frame = mini
     q = "mini-orders-analytics"  # 1M × 2 chunks + 2M × 1 chunk; 3.3M messages delivered
     assert line(frame, q, "send").quantity == pytest.approx(4 * M * 1.1)
-    assert line(frame, q, "receive (batched)").quantity == pytest.approx(3.3 * M / (10 * FILL))
-    assert line(frame, q, "requests").quantity == pytest.approx(3.3 * M / (100 * FILL))
+    # a batch of 100 × 0.5 = 50 messages takes ceil(50 / 10) = 5 receives and 5 deletes
+    batches = 3.3 * M / (100 * FILL)
+    assert line(frame, q, "receive (batched)").quantity == pytest.approx(batches * 5)
+    assert line(frame, q, "delete (batched)").quantity == pytest.approx(batches * 5)
+    assert line(frame, q, "requests").quantity == pytest.approx(batches)
 
 
 def test_standard_and_fifo_requests_priced_apart(mini):
     _, frame = mini
     idle = IDLE_PER_MIN * MONTH_MIN
+    # analytics: 3.3M delivered in batches of 100 × 0.5 = 50, each ceil(50 / 10) = 5 calls
     standard = (
-        (2.2 * M + 0.88 * M + idle) + (2.2 * M + 0.44 * M + idle) + (4.4 * M + 1.32 * M + idle)
+        (2.2 * M + 0.88 * M + idle) + (2.2 * M + 0.44 * M + idle) + (4.4 * M + 2 * 3.3 * M / 10 + idle)
     )
-    fifo = 0.55 * M + 0.22 * M + idle
+    # the consumer's FIFO queue (Lambda: 5 per batch), and the staging FIFO queue its pipe
+    # polls (batches of 10 × 0.5 = 5, no consumer retries there)
+    fifo = (0.55 * M + 0.22 * M + idle) + (0.55 * M + 0.22 * M + idle)
     assert item_cost(frame, "sqs.standard.requests") == pytest.approx(
         standard / M * SQS_STANDARD_PER_M
     )
@@ -198,38 +206,54 @@ def test_lambda_requests_and_gb_seconds_per_architecture(mini):
     )
 
 
-def test_log_ingestion(mini):
+def test_log_ingestion_counts_the_log_lines_and_the_emf_metrics_line(mini):
     _, frame = mini
-    invocations = 440_000 + 220_000 + 66_000 + 110_000
-    assert item_cost(frame, "logs.ingestion") == pytest.approx(
-        invocations * LOG_BYTES / 1e9 * LOG_INGEST_GB
-    )
+    # (service = <domain>-<consumer>, invocations, records per batch); namespace eda/<stack>
+    functions = [
+        ("orders-processor", 440_000, 5),
+        ("orders-notification", 220_000, 5),
+        ("orders-analytics", 66_000, 50),
+        ("payments-audit", 110_000, 5),
+    ]
+    model, _ = mini
+    expected = 0.0
+    for service, invocations, per_batch in functions:
+        function = model.topology.functions[f"mini-{service}"]
+        on = figures(function.handler, function.environment).metrics_on  # EMF only when published
+        line = LOG_BYTES + (powertools_emf_line("eda/mini", service, per_batch) if on else 0)
+        expected += invocations * line / GB * LOG_INGEST_GB
+    assert item_cost(frame, "logs.ingestion.vended") == pytest.approx(expected)
 
 
 # -- DynamoDB, S3, KMS, alarms --------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("function", "unique", "per_event", "per_duplicate"),
+    ("function", "handler", "unique"),
     [
-        ("mini-orders-processor", 2 * M, 1, 1),  # conditional-write: the write is the guard
-        ("mini-orders-notification", 1 * M, 2, 1),  # powertools: in-progress + completed
-        ("mini-orders-analytics", 3 * M, 4, 2),  # guard + counters in one transaction
+        ("mini-orders-processor", "order_processor", 2 * M),
+        ("mini-orders-notification", "notification_sender", 1 * M),
+        ("mini-orders-analytics", "analytics", 3 * M),
     ],
 )
-def test_dynamodb_writes_per_idempotency_pattern(mini, function, unique, per_event, per_duplicate):
-    _, frame = mini
+def test_dynamodb_writes_per_idempotency_pattern(mini, function, handler, unique):
+    model, frame = mini
+    does = figures(handler, model.topology.functions[function].environment)
     writes = frame[(frame.resource == function) & (frame.price_item == "dynamodb.ondemand.write")]
-    expected = unique * per_event + unique * DUP * per_duplicate  # a failed conditional write bills
+    # a duplicate costs what recognising it costs (a failed conditional write still bills)
+    expected = unique * does.writes + unique * DUP * does.duplicate_writes
     assert writes.quantity.sum() == pytest.approx(expected)
     assert writes.monthly_cost.sum() == pytest.approx(expected / M * DDB_WRITE_PER_M)
 
 
 def test_s3_conditional_puts_bill_duplicates_too(mini):
-    _, frame = mini
-    put = line(frame, "mini-payments-audit", "PUT (one object per event)")
-    assert put.quantity == pytest.approx(0.5 * M * 1.1)
-    assert put.monthly_cost == pytest.approx(550_000 / 1_000 * S3_PUT_PER_1000)
+    model, frame = mini
+    does = figures("audit_logger", model.topology.functions["mini-payments-audit"].environment)
+    put = line(frame, "mini-payments-audit", "PUT requests")
+    batches = 0.55 * M / 5  # deliveries in batches of 10 × fill 0.5
+    expected = 0.5 * M * does.puts + 0.05 * M * does.duplicate_puts + batches * does.batch_puts
+    assert put.quantity == pytest.approx(expected)
+    assert put.monthly_cost == pytest.approx(expected / 1_000 * S3_PUT_PER_1000)
 
 
 def test_kms_requests_for_a_queue_on_the_customer_key(mini):
@@ -244,8 +268,9 @@ def test_kms_requests_for_a_queue_on_the_customer_key(mini):
 def test_alarms_each_cost_a_standard_alarm_month(mini):
     model, frame = mini
     alarms = line(frame, "mini-alarms", "alarms")
-    assert alarms.quantity == model.topology.alarms > 0
-    assert alarms.monthly_cost == pytest.approx(model.topology.alarms * ALARM_MONTH)
+    declared = model.topology.declared["aws:cloudwatch/metricAlarm:MetricAlarm"]
+    assert alarms.quantity == declared > 0
+    assert alarms.monthly_cost == pytest.approx(declared * ALARM_MONTH)
 
 
 # -- account-wide tiers and the pooled free tier --------------------------------------------

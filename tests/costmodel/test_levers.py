@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import pytest
+from hand_prices import (
+    ARM_GB_S,
+    DDB_GB_MONTH,
+    DDB_WRITE_PER_M,
+    GB,
+    KMS_PER_10K,
+    LAMBDA_REQUEST_PER_M,
+    LOG_GB_MONTH,
+    LOG_INGEST_GB,
+    MONTH_DAYS,
+    S3_GB_MONTH,
+    S3_PUT_PER_1000,
+    SQS_STANDARD_PER_M,
+    X86_GB_S,
+    M,
+    figures,
+    powertools_emf_line,
+    retained,
+)
 
 from costmodel.estimate import load_model
 from costmodel.levers import LOG_RETENTION_DAYS, levers
-
-M = 1_000_000
-MONTH_DAYS = 730 / 24
-X86_GB_S, ARM_GB_S = 0.0000166667, 0.0000133334
-LAMBDA_REQUEST_PER_M = 0.20
-DDB_WRITE_PER_M, DDB_GB_MONTH = 0.625, 0.25
-S3_PUT_PER_1000, S3_GB_MONTH = 0.005, 0.023
-KMS_PER_10K = 0.03
 
 # prod's assumptions: 1 % duplicates, 2 % failed attempts, batches 60 % full
 DUP, FAIL, FILL = 0.01, 0.02, 0.6
@@ -59,29 +70,50 @@ def test_arm64_vs_x86(baseline, by_name):
     )
 
 
-def test_batch_100_saves_invocations_not_sqs_requests(baseline, by_name):
-    # prod queues at batch 10: processor 6M, notification 2M, orders fulfilment 0.8M,
-    # inventory fulfilment 2.7M (+30 reconcile events) messages a month
-    messages = (6 * M + 2 * M + 0.8 * M + 2.7 * M + 30) * (1 + DUP) * (1 + FAIL)
-    fewer = messages / (10 * FILL) - messages / (100 * FILL)
-    log_gb = fewer * 700 / 1e9
-    log_storage_gb = log_gb * 90 / MONTH_DAYS
-    expected = (
-        fewer / M * LAMBDA_REQUEST_PER_M
-        + fewer * 0.120 * 0.25 * ARM_GB_S
-        + log_gb * 0.50
-        + log_storage_gb * 0.03
-    )
-    assert by_name["batch size 100"].monthly_saving == pytest.approx(expected)
+def test_batch_100_saves_invocations_and_half_empty_receives(prod, by_name):
+    # prod queues at batch 10, their service names and messages a month: processor 6M,
+    # notification 2M, orders fulfilment 0.8M, inventory fulfilment 2.7M (+30 reconcile events)
+    queues = {
+        "orders-processor": 6 * M, "orders-notification": 2 * M,
+        "orders-fulfillment": 0.8 * M, "inventory-fulfillment": 2.7 * M + 30,
+    }
+    saving = 0.0
+    functions = prod.topology.functions
+    for service, events in queues.items():
+        function = functions[f"prod-{service}"]
+        on = figures(function.handler, function.environment).metrics_on  # an EMF line, if published
+        messages = events * (1 + DUP) * (1 + FAIL)
+        before, after = messages / (10 * FILL), messages / (100 * FILL)  # invocations
+        # each invocation logs 700 B and one EMF metrics line (its record counts: 6 vs 60)
+        log_before = before * (700 + (powertools_emf_line("eda/prod", service, 6) if on else 0)) / GB
+        log_after = after * (700 + (powertools_emf_line("eda/prod", service, 60) if on else 0)) / GB
+        log_gb = log_before - log_after
+        saving += (
+            (before - after) / M * LAMBDA_REQUEST_PER_M
+            + (before - after) * 0.120 * 0.25 * ARM_GB_S
+            + log_gb * LOG_INGEST_GB
+            + retained(log_gb, 90) * LOG_GB_MONTH
+        )
+        # SQS: a batch of 6 takes one receive and one delete; a batch of 60 takes 6 of each
+        # (10 messages a call), so 60 messages cost 6 calls instead of 10
+        saving += 2 * (before * 1 - after * 6) / M * SQS_STANDARD_PER_M
+    assert by_name["batch size 100"].monthly_saving == pytest.approx(saving)
 
 
 def test_batching_saves_money_so_batch_1_costs_more(by_name):
     assert by_name["batch size 1"].monthly_saving < -10
 
 
-def test_single_conditional_write_drops_powertools_second_write(by_name):
-    # Powertools consumers: notification 2M, orders fulfilment 0.8M, inventory fulfilment 2.7M
-    unique = 2 * M + 0.8 * M + (2.7 * M + 30)
+def test_single_conditional_write_drops_powertools_second_write(prod, by_name):
+    # events a month of the consumers that may guard with Powertools: notification 2M, orders
+    # fulfilment 0.8M, inventory fulfilment 2.7M; those whose catalogue entry is Powertools count
+    events = {"orders-notification": 2 * M, "orders-fulfillment": 0.8 * M, "inventory-fulfillment": 2.7 * M + 30}
+    functions = prod.topology.functions
+    unique = sum(
+        n for service, n in events.items()
+        if figures(functions[f"prod-{service}"].handler, functions[f"prod-{service}"].environment).idempotency
+        == "powertools"
+    )
     # one write unit less per event, and per failed attempt (which wrote as an event would)
     fewer_writes = unique + unique * (1 + DUP) * FAIL
     assert by_name["conditional-write idempotency"].monthly_saving == pytest.approx(
@@ -91,9 +123,12 @@ def test_single_conditional_write_drops_powertools_second_write(by_name):
 
 def test_sse_sqs_removes_only_the_queue_key_requests(by_name):
     lever = by_name["SSE-SQS queues"]
-    requests = 730 * 3_600 / 300 * (2 * 1 + 1)  # B/D × (2P + C) for the one consumer queue
+    # B/D × (2P + C) for each polled customer-key queue: the audit consumer's FIFO queue and
+    # the staging queue its pipe polls
+    requests = 2 * 730 * 3_600 / 300 * (2 * 1 + 1)
     assert lever.monthly_saving == pytest.approx(requests / 10_000 * KMS_PER_10K)
     assert "prod-payments-audit.fifo" in lever.detail
+    assert "prod-payments-audit-staging.fifo" in lever.detail
 
 
 def test_halving_retention_saves_and_uses_accepted_log_retention(by_name):
@@ -121,10 +156,10 @@ def test_cold_events_s3_vs_dynamodb_by_hand(by_name):
     wru = sum(n * (2 if size + 100 > 1024 else 1) for n, size in mix)
     ddb = (
         wru / M * DDB_WRITE_PER_M
-        + sum(n * (size + 100) for n, size in mix) / 1e9 * months * DDB_GB_MONTH
+        + sum(n * (size + 100) for n, size in mix) / GB * months * DDB_GB_MONTH
     )
     s3 = (
         events / 1_000 * S3_PUT_PER_1000
-        + sum(n * size for n, size in mix) / 1e9 * months * S3_GB_MONTH
+        + sum(n * size for n, size in mix) / GB * months * S3_GB_MONTH
     )
     assert by_name["cold events in S3"].monthly_saving == pytest.approx(ddb - s3)

@@ -108,11 +108,37 @@ AWS_PRICES_MD = {
 }
 
 
-def test_aws_current_covers_aws_prices_md_exactly(current):
-    assert set(current.items) == set(AWS_PRICES_MD)
-    for item_id, (price, per) in AWS_PRICES_MD.items():
+# Items aws-prices.md does not list, each from the AWS pricing page in its source: first-tier
+# USD per `per`, and their tiers where they have some.
+BEYOND_AWS_PRICES_MD = {
+    "cloudwatch.dashboard": (0.0, 1),  # $0 for the first three, then $3.00
+    "logs.ingestion.vended": (0.50, 1),  # Lambda logs since 2025-05-01
+    "dynamodb.pitr": (0.20, 1),
+}
+
+
+def test_aws_current_covers_aws_prices_md_and_names_the_rest(current):
+    assert set(current.items) == set(AWS_PRICES_MD) | set(BEYOND_AWS_PRICES_MD)
+    for item_id, (price, per) in {**AWS_PRICES_MD, **BEYOND_AWS_PRICES_MD}.items():
         item = current.item(item_id)
         assert (item.unit_price, item.per) == (price, per), item_id
+    for item_id in BEYOND_AWS_PRICES_MD:
+        assert current.item(item_id).note, item_id  # says where the figure comes from
+
+
+def test_tiers_beyond_the_first(current):
+    dashboards = current.item("cloudwatch.dashboard")
+    assert [(t.up_to, t.price) for t in dashboards.price_tiers] == [(3, 0.0), (None, 3.00)]
+    vended = current.item("logs.ingestion.vended")
+    assert [(t.up_to, t.price) for t in vended.price_tiers] == [
+        (10 * 1024, 0.50), (30 * 1024, 0.25), (50 * 1024, 0.10), (None, 0.05),
+    ]
+    metrics = current.item("cloudwatch.metric.custom")
+    assert [(t.up_to, t.price) for t in metrics.price_tiers] == [
+        (10_000, 0.30), (250_000, 0.10), (1_000_000, 0.05), (None, 0.02),
+    ]
+    for item in (dashboards, vended, metrics):
+        assert item.tiers_account_wide
 
 
 def test_verify_flags_follow_aws_prices_md(current):
@@ -127,6 +153,9 @@ def test_verify_flags_follow_aws_prices_md(current):
         # tier bounds beyond what aws-prices.md states
         "sqs.standard.requests",
         "sqs.fifo.requests",
+        "logs.ingestion.vended",
+        # not in aws-prices.md, not cross-checked
+        "dynamodb.pitr",
     }
 
 
@@ -148,10 +177,12 @@ def test_free_tiers_from_aws_prices_md(current):
         "cloudwatch.alarm.standard": 10,
         "cloudwatch.metric.custom": 10,
         "logs.ingestion": 5,
+        "logs.ingestion.vended": 5,
     }
     pools = current.free_tier_pools()
     assert pools["sqs.requests"] == ["sqs.standard.requests", "sqs.fifo.requests"]
     assert pools["lambda.duration"] == ["lambda.duration.x86_64", "lambda.duration.arm64"]
+    assert pools["logs.ingestion"] == ["logs.ingestion", "logs.ingestion.vended"]  # 5 GB in all
 
 
 def test_quotas_load_with_region_fallbacks():

@@ -10,15 +10,23 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hand_prices import (
+    ARCHIVE_GB,
+    ARCHIVE_GB_MONTH,
+    ARM_GB_S,
+    DDB_WRITE_PER_M,
+    EVENTBRIDGE_PER_M,
+    GB,
+    LAMBDA_REQUEST_PER_M,
+    M,
+    figures,
+    handoff_event_bytes,
+    retained,
+    sample_event,
+)
+from hand_prices import SQS_STANDARD_PER_M as SQS_PER_M
 
 from costmodel.scenarios import model_from_values
-
-M = 1_000_000
-SQS_PER_M = 0.40
-LAMBDA_REQUEST_PER_M = 0.20
-ARM_GB_S = 0.0000133334
-DDB_WRITE_PER_M = 0.625
-EVENTBRIDGE_PER_M = 1.00
 
 BASE = {
     "aws:region": "us-east-1",
@@ -119,7 +127,8 @@ def test_widening_a_rule_pattern_adds_the_newly_matched_events(base):
             "SHIPPED"
         )
 
-    wider = estimate(variant(widen))
+    wider_model = model_from_values("flow", variant(widen), origin="test_propagation")
+    wider = wider_model.estimate()
     before, after = base.frame(), wider.frame()
     extra = 3 * M  # the 75 % SHIPPED share of 4M OrderUpdated now reaches fulfillment
     assert sends(after, "flow-orders-fulfillment") - sends(
@@ -134,12 +143,20 @@ def test_widening_a_rule_pattern_adds_the_newly_matched_events(base):
     assert by_service(after, "Lambda") - by_service(before, "Lambda") == pytest.approx(
         batches / M * LAMBDA_REQUEST_PER_M + batches * 0.120 * 0.25 * ARM_GB_S
     )
-    # fulfillment: Powertools (2 WRU per event) and one follow-up event each
+    # fulfillment: its guard's write units per event (handlers.catalog), one follow-up each
+    fulfillment = wider_model.topology.functions["flow-orders-fulfillment"]
+    does = figures("fulfillment", fulfillment.environment)
     assert by_service(after, "DynamoDB", "dynamodb.ondemand.write") - by_service(
         before, "DynamoDB", "dynamodb.ondemand.write"
-    ) == pytest.approx(extra * 2 / M * DDB_WRITE_PER_M)
+    ) == pytest.approx(extra * does.writes / M * DDB_WRITE_PER_M)
+    # fulfillment's hand-off events: put on the bus, and archived with every other event there
+    # (the archive has no pattern; 30 days by default)
+    trigger = sample_event("com.ascendion.orders", "OrderUpdated", {"orderId": "o", "status": "SHIPPED"})
+    handoff_gb = extra * handoff_event_bytes(trigger, "com.ascendion.orders") / GB
     assert by_service(after, "EventBridge") - by_service(before, "EventBridge") == pytest.approx(
         extra / M * EVENTBRIDGE_PER_M
+        + handoff_gb * ARCHIVE_GB
+        + retained(handoff_gb, 30) * ARCHIVE_GB_MONTH
     )
     assert wider.total > base.total
 

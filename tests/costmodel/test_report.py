@@ -48,7 +48,7 @@ def estimate(model):
 
 @pytest.fixture(scope="module")
 def sections(model):
-    return gather(model)
+    return gather(model, seed_check=True)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,8 @@ def html_text(hostile, sections):
 
 
 def test_csv_reads_back_as_the_frame(estimate):
-    read = pd.read_csv(io.StringIO(to_csv(estimate)), keep_default_na=False)
+    nullable = {"first_month_quantity": [""], "first_month_cost": [""]}
+    read = pd.read_csv(io.StringIO(to_csv(estimate)), keep_default_na=False, na_values=nullable)
     pd.testing.assert_frame_equal(read, estimate.frame(), check_exact=True)
 
 
@@ -79,7 +80,7 @@ def test_json_validates_against_the_published_schema(estimate):
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(document, schema)
     assert list(document) == list(schema["properties"])  # nothing the schema does not document
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["total_monthly_cost"] == pytest.approx(estimate.total)
     columns = list(estimate.frame().columns)
     assert all(list(item) == columns for item in document["items"])  # the CSV's order too
@@ -104,14 +105,15 @@ def test_json_round_trips_to_an_equal_estimate(estimate, tmp_path):
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda d: d.update(schema_version=2), "schema_version 2; this costmodel reads version 1"),
+        (lambda d: d.update(schema_version=3), "schema_version 3; this costmodel reads version 1 and 2"),
         (lambda d: d.update(kind="diff"), "is a 'diff' document; expected 'estimate'"),
         (lambda d: d.pop("items"), "top level: 'items' is a required property"),
         (
             lambda d: d["items"][0].update(quantity="many"),
             "items/0/quantity: 'many' is not of type 'number'",
         ),
-        (lambda d: d["items"].pop(), "is not the sum of its items"),
+        (lambda d: d["items"].remove(max(d["items"], key=lambda i: i["monthly_cost"])),
+         "is not the sum of its items"),
     ],
 )
 def test_a_bad_estimate_document_is_refused_with_what_is_wrong(estimate, edit, message):
@@ -188,14 +190,31 @@ def test_markdown_levers_section_lists_the_biggest_savings(model, estimate, sect
 
 
 def test_terminal_view_shows_services_items_total_warnings_and_verify_marks(estimate):
-    text = to_text(estimate_view(estimate), width=220)
+    text = to_text(estimate_view(estimate, details=True), width=220)
     assert f"prod: {usd(estimate.total)} a month" in text
-    assert text.count(usd(estimate.total)) >= 3  # headline, service total, line items total
+    assert text.count(usd(estimate.total)) >= 3  # headline, service total, resources total
     for service in estimate.by("service").index:
         assert service in text
     for warning in estimate.warnings:
         assert warning in text
     assert f"per 1,000,000 request {VERIFY_MARK}" in text
+    for item in estimate.items:
+        assert item.formula in text
+
+
+def test_terminal_view_fits_80_columns_summary_first_then_resources(estimate):
+    for details in (False, True):
+        text = to_text(estimate_view(estimate, details=details), width=80)
+        assert max(len(line) for line in text.splitlines()) <= 80
+        assert text.index("By service") < text.index("By resource")
+        assert ("Line items" in text) == details
+    text = to_text(estimate_view(estimate), width=80)
+    # Infracost's layout: a resource's total, then its components with quantity, unit and cost
+    lines = text.splitlines()
+    head = next(n for n, line in enumerate(lines) if line.strip().startswith("prod-orders-processor (SQS)"))
+    sqs = sum(i.monthly_cost for i in estimate.items if (i.resource, i.service) == ("prod-orders-processor", "SQS"))
+    assert lines[head].rstrip().endswith(usd(sqs))
+    assert lines[head + 1].strip().startswith("├─ send")
 
 
 # --- HTML ------------------------------------------------------------------------------------
@@ -251,7 +270,7 @@ def test_html_report_parses_with_total_charts_and_sections(html_text, hostile, s
     for lever in sections.levers:
         assert lever.name in page.cells
     for row in sections.seed_check.rows:
-        assert row.service in page.cells and usd(row.full_topology) in page.cells
+        assert row.service in page.cells and usd(row.this_stack) in page.cells
 
 
 def test_html_breakdown_tables_match_the_estimate(html_text, hostile):
@@ -293,3 +312,4 @@ def test_html_line_items_table_has_every_item_with_its_formula(html_text, hostil
 def test_html_without_sections_still_renders(estimate):
     text = estimate_html(estimate)
     assert text.count("<svg") == 1 and 'id="volume"' not in text and 'id="levers"' not in text
+    assert 'id="seed-check"' not in text and 'id="coverage"' in text

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from costmodel import scale
 from costmodel.estimate import load_model
-from costmodel.scale import first_limit, headroom, sweep
+from costmodel.scale import capacity, first_limit, headroom, sweep
 from costmodel.scenarios import scenario_model
 
 MONTH_S = 730 * 3_600
@@ -100,28 +100,62 @@ def test_headroom_by_hand(seed):
     assert not any(check.startswith("SQS FIFO") for check, _ in rows)
 
 
-def test_first_limit_is_the_reserved_concurrency_by_hand(seed):
-    # Reserved 50 is reached at 50 / (3 V / 730 h / 10 × 0.12 s): V ≈ 3.65e9; PutEvents at 8.76e9.
-    assert 50 / (peak_events(1) / 10 * 0.120) == pytest.approx(3.65e9)
-    limit = first_limit(headroom(seed, [1e9, 3e9, 4e9, 9e9]))
-    assert limit["volume"] == 4e9
+def test_first_limit_is_the_exact_crossing_of_the_reserved_concurrency(seed):
+    # Reserved 50 is reached where 3 V / 730 h / 10 × 0.12 s = 50: V = 3.65e9 exactly (PutEvents
+    # would be next, at 10,000 / (3 V / 730 h): 8.76e9). No grid point is involved.
+    crossing = 50 * MONTH_S * 10 / (3 * 0.120)
+    assert crossing == pytest.approx(3.65e9)
+    limit = first_limit(seed)
+    assert limit["volume"] == pytest.approx(crossing, rel=1e-12)
+    # the mapping's maximum concurrency defaults to the reservation: both cross here, and a tie
+    # goes to the check named first
     assert (limit["check"], limit["scope"]) == (
-        "Lambda concurrency vs reserved",
+        "Lambda concurrency vs maximum_concurrency",
         "seed-orders-processor",
     )
-    assert limit["utilisation"] == pytest.approx(peak_events(4e9) / 10 * 0.120 / 50)
-    assert first_limit(headroom(seed, [1e9, 3e9])) is None
+    reserved = capacity(seed).set_index(["check", "scope"]).loc[
+        ("Lambda concurrency vs reserved", "seed-orders-processor")
+    ]
+    assert reserved.limit_at == pytest.approx(crossing, rel=1e-12)
+    assert limit["needed"] == pytest.approx(50) and limit["utilisation"] == 1.0
+    # the headroom at that exact volume is 100 %, a hair below it is not over
+    at = headroom(seed, [crossing * (1 - 1e-9), crossing])
+    lam = at[at.check == "Lambda concurrency vs reserved"].utilisation.tolist()
+    assert lam[0] < 1 and lam[1] == pytest.approx(1.0)
 
 
-def test_prod_fifo_queue_is_checked_against_unbatched_sends(prod):
-    frame = headroom(prod, [1e9])
-    fifo = frame[frame.check == "SQS FIFO sends"]
-    assert fifo.scope.tolist() == ["prod-payments-audit.fifo"] and fifo.available.item() == 300
-    # 3M of prod's 11.7M events go to the audit queue, each put 1.01 times
-    share = 3_000_000 / prod.monthly_events
-    assert fifo.needed.item() == pytest.approx(4 * 1e9 * share * 1.01 / MONTH_S)  # prod peak 4
+def test_capacity_table_gives_each_checks_exact_volume_at_its_quota(seed):
+    table = capacity(seed).set_index(["check", "scope"])
+    puts = table.loc[("EventBridge PutEvents", "account")]
+    assert puts.limit_at == pytest.approx(10_000 * MONTH_S / 3)  # one put per event, peak 3
+    assert puts.needed == pytest.approx(peak_events(seed.monthly_events))
+    assert np.isnan(table.loc[("Lambda reserved concurrency (sum)", "account")].limit_at)
 
 
-def test_first_limit_rejects_a_frame_that_is_not_headroom():
-    with pytest.raises(ValueError, match="not a headroom"):
-        first_limit(pd.DataFrame({"volume": [1.0]}))
+def test_prod_fifo_queues_are_checked_per_api_action_without_high_throughput(prod):
+    frame = capacity(prod)
+    fifo = frame[frame.check.str.startswith("SQS FIFO")]
+    # the consumer's FIFO queue and the staging FIFO queue its pipe polls, three actions each
+    assert sorted(set(fifo.scope)) == ["prod-payments-audit-staging.fifo", "prod-payments-audit.fifo"]
+    assert set(fifo.check) == {"SQS FIFO SendMessage", "SQS FIFO ReceiveMessage", "SQS FIFO DeleteMessageBatch"}
+    assert (fifo.available == 300).all()
+    # 3M of prod's 11.7M events go to the audit queues, each sent 1.01 times, one per call
+    sends = fifo[fifo.check == "SQS FIFO SendMessage"].set_index("scope").needed
+    for queue in ("prod-payments-audit-staging.fifo", "prod-payments-audit.fifo"):
+        assert sends[queue] == pytest.approx(4 * 3_000_000 * 1.01 / MONTH_S)  # prod peak 4
+    crossing = fifo[fifo.check == "SQS FIFO SendMessage"].limit_at.min()
+    assert crossing == pytest.approx(300 * MONTH_S / (4 * 1.01) * prod.monthly_events / 3_000_000)
+
+
+def test_high_throughput_fifo_is_checked_per_queue_and_per_message_group(prod):
+    variant = dataclasses.replace(prod, topology=copy.deepcopy(prod.topology))
+    queue = variant.topology.queues["prod-payments-audit-staging.fifo"]
+    assert queue.static_group == "audit"  # the rule target's fixed group
+    queue.high_throughput = True
+    rows = capacity(variant).set_index(["check", "scope"])
+    sends = 4 * 3_000_000 * 1.01 / MONTH_S
+    high = rows.loc[("SQS FIFO high throughput", "prod-payments-audit-staging.fifo")]
+    assert (high.needed, high.available) == (pytest.approx(sends), 70_000)
+    group = rows.loc[("SQS FIFO one message group", "prod-payments-audit-staging.fifo (audit)")]
+    assert (group.needed, group.available) == (pytest.approx(sends), 300)
+    assert ("SQS FIFO SendMessage", "prod-payments-audit-staging.fifo") not in rows.index

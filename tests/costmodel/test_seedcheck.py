@@ -1,4 +1,5 @@
-"""The seed scenario through the real program, and the seed check's three columns."""
+"""The seed scenario (the design brief's minimal stack) through the real program, and the seed
+check's three columns: the brief's figure, its stack at its prices, the reported stack."""
 
 from __future__ import annotations
 
@@ -6,19 +7,18 @@ import json
 
 import pytest
 
-from costmodel import seedcheck
 from costmodel.estimate import load_model
 from costmodel.scale import sweep
 from costmodel.scenarios import scenario_model, scenario_values
-from costmodel.seedcheck import full_topology, seed_check
+from costmodel.seedcheck import seed_check
 from settings.load import ConfigError
 
 M = 1_000_000
 MONTH_DAYS = 730 / 24
-# The seed preset's prices (seed file's Cost Model table; DynamoDB before 2024-11-01)
+# The seed preset's prices (the brief's cost table; DynamoDB before 2024-11-01)
 SEED_EVENTBRIDGE_PER_M, SEED_SQS_PER_M, SEED_LAMBDA_REQUEST_PER_M = 1.00, 0.40, 0.20
 SEED_X86_GB_S, SEED_DDB_WRITE_PER_M = 0.0000166667, 1.25
-ARCHIVE_GB, ARCHIVE_GB_MONTH, DDB_GB_MONTH = 0.10, 0.023, 0.25
+ARCHIVE_GB, ARCHIVE_GB_MONTH, DDB_GB_MONTH, DDB_PITR_GB_MONTH = 0.10, 0.023, 0.25, 0.20
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def full():
 
 @pytest.fixture(scope="module")
 def check(seed, full):
-    return seed_check(scenario=seed, full=full)
+    return seed_check(full, scenario=seed)
 
 
 def rows(check):
@@ -62,7 +62,7 @@ def test_the_program_builds_the_seeds_cdk_stack(seed):
 
 def test_seed_scenario_by_hand(check):
     r = rows(check)
-    archive_gb = 10 * M * 1_024 / 1e9  # the archive the platform adds: 30 days by default
+    archive_gb = 10 * M * 1_024 / 2**30  # the archive the platform adds: 30 days by default
     assert r["EventBridge"].scenario == pytest.approx(
         10 * SEED_EVENTBRIDGE_PER_M
         + archive_gb * ARCHIVE_GB
@@ -74,13 +74,18 @@ def test_seed_scenario_by_hand(check):
         1 * SEED_LAMBDA_REQUEST_PER_M + 1 * M * 0.120 * 0.125 * SEED_X86_GB_S
     )
     window_s = 4 * 86_400 + 14 * 86_400  # queue retention + DLQ retention
-    keys_stored = 10 * M * window_s / (730 * 3_600)
+    # the order processor keeps one item per order: the 5M OrderCreated start one each, the
+    # OrderUpdated change existing ones (costmodel/assumptions.yaml, entity_keys.orders)
+    keys_stored = 5 * M * window_s / (730 * 3_600)
+    table_gb_months = keys_stored * 300 / 2**30
     assert r["DynamoDB"].scenario == pytest.approx(
-        10 * SEED_DDB_WRITE_PER_M + keys_stored * 300 / 1e9 * DDB_GB_MONTH
+        10 * SEED_DDB_WRITE_PER_M
+        + table_gb_months * DDB_GB_MONTH
+        + table_gb_months * DDB_PITR_GB_MONTH  # the platform's table has point-in-time recovery
     )
 
 
-def test_seed_figures_and_full_topology_at_10m(check, full):
+def test_seed_figures_and_the_reported_stack_at_10m(check, full):
     r = rows(check)
     assert [(x.service, x.seed_figure, x.seed_low, x.seed_high) for x in check.rows] == [
         ("EventBridge", "~$10", 10, 10),
@@ -90,7 +95,8 @@ def test_seed_figures_and_full_topology_at_10m(check, full):
     ]
     at_10m = sweep(full, [10 * M]).iloc[0]
     for service, row in r.items():
-        assert row.full_topology == pytest.approx(at_10m[service])
+        assert row.this_stack == pytest.approx(at_10m[service])
+    assert check.stack == "prod"
 
 
 def test_explanations_come_from_the_line_items(check):
@@ -108,7 +114,7 @@ def test_explanations_come_from_the_line_items(check):
         "seed_low",
         "seed_high",
         "scenario",
-        "full_topology",
+        "this_stack",
         "explanation",
     ]
     json.dumps(frame.to_dict(orient="records"))
@@ -119,14 +125,13 @@ def test_unknown_scenario_is_a_clear_error():
         scenario_values("nope")
 
 
-def test_a_prod_model_lends_its_topology_to_the_full_column(full, seed, monkeypatch):
-    """The report's seed check reuses the prod model it already has, at any preset; the program
-    does not run again, and the column is what a fresh prod model at current prices gives."""
-    at_seed_prices = load_model("prod", preset="seed")
-    monkeypatch.setattr(seedcheck, "load_model", lambda *a, **k: pytest.fail("prod ran again"))
-    lent = full_topology(at_seed_prices)
-    assert lent.topology is at_seed_prices.topology
-    assert (lent.catalogue.preset, lent.free_tier) == ("aws-current", full.free_tier)
-    assert lent.estimate() == full.estimate()
-    with pytest.raises(pytest.fail.Exception, match="prod ran again"):
-        full_topology(seed)  # another stack's model is no stand-in for prod
+def test_the_check_compares_the_stack_being_reported_not_prod(seed):
+    """The third column is whatever stack is reported (dev here), at its own prices; the
+    check runs no program for it."""
+    dev = load_model("dev")
+    dev_check = seed_check(dev, scenario=seed)
+    at_10m = sweep(dev, [10 * M]).iloc[0]
+    assert dev_check.stack == "dev"
+    for row in dev_check.rows:
+        assert row.this_stack == pytest.approx(at_10m[row.service])
+        assert "Stack dev" in row.explanation or "stack dev" in row.explanation
