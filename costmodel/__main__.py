@@ -40,6 +40,7 @@ from costmodel.report.markdown import diff_markdown, estimate_markdown
 from costmodel.report.money import usd_rate
 from costmodel.report.sections import DEFAULT_SECTIONS, SECTIONS, gather
 from costmodel.resources import SourceError
+from offline.revision import RevisionError, run_json
 from settings.load import ConfigError
 
 
@@ -49,7 +50,7 @@ class OutputError(ValueError):
 
 BAD_INPUT = (
     ConfigError, SourceError, CatalogueError, document.EstimateFileError, RefreshError,
-    what_if.WhatIfError, OutputError,
+    what_if.WhatIfError, OutputError, RevisionError,
 )
 Output = str | list[RenderableType]  # text, or a rich view
 
@@ -105,7 +106,10 @@ def parser() -> Parser:
 
     compare = commands.add_parser("diff", help="monthly cost change from BASE to HEAD")
     for side in ("base", "head"):
-        compare.add_argument(side, metavar=side.upper(), help="stack name or estimate JSON file")
+        compare.add_argument(
+            side, metavar=side.upper(),
+            help="stack name, REF:STACK (the stack at git revision REF), or estimate JSON file",
+        )
     compare.add_argument("--format", choices=("md", "table", "json"), default="md")
     compare.add_argument("--out", type=Path, help="write to FILE instead of standard output")
     compare.add_argument(
@@ -271,8 +275,20 @@ def _is_file(spec: str) -> bool:
 
 
 def _estimate_of(spec: str, change: what_if.WhatIf) -> Estimate:
-    """A diff side: an estimate JSON file when `spec` looks like a path, else a stack to price
-    (with `change` applied)."""
+    """A diff side: an estimate JSON file when `spec` looks like a path, `REF:STACK` for the stack
+    at a git revision, else a stack to price (with `change` applied)."""
+    ref, _, stack = spec.rpartition(":")
+    if ref and not _is_file(spec):
+        if not change.empty:
+            raise what_if.WhatIfError(
+                f"--scale, --set and --assume change HEAD, the working tree's stack; {spec} is a "
+                "revision (allowed: diff REF:STACK STACK --scale 2)"
+            )
+        # The revision's own cost model prices its own program.
+        return document.estimate_from_json(
+            run_json(ref, ["-m", "costmodel", "estimate", "--stack", stack, "--format", "json"]),
+            origin=f"estimate of {spec}",
+        )
     if _is_file(spec):
         if not change.empty:
             raise what_if.WhatIfError(
