@@ -1,98 +1,114 @@
-"""Events per second through the emulated pipeline, and how the time splits between moto and us.
+"""`make demo`'s pipeline, before and after sandboxing the consumers, in one run.
 
-    .venv/bin/python benchmarks/bench_localcloud.py [--events 10000]
+    .venv/bin/python benchmarks/bench_localcloud.py [--events 2000]
 
-CPU time is split three ways: "moto" is moto serving requests (its botocore stub, timed around
-each call, in every thread); "handlers" is the consumers' own code (their invocations minus the
-moto calls inside them); the rest is localcloud, the producer and boto3 building requests.
-Aim on a 2-core machine: the default demo (2,000 events) under a minute, 10,000 under 3 minutes.
+Before: the consumers imported from this venv and run in the emulator's process (the test-only
+`LocalCloud(handlers=...)` path, `localcloud.inprocess`), as the emulator ran them until the
+sandbox. After: each consumer in its own worker process from its deployed code and layer, calling
+moto over HTTP (`localcloud.sandbox`), as `make demo` runs now. Same stack, same workload, same
+seed; each run deploys, publishes, drains and reads the flow back, as the demo does.
+
+CPU is split where it is spent: the emulator's process (producer, pollers, bridges and the
+in-process moto they call; before, also the consumers and their record threads), of which the
+moto server's threads (the consumers' requests), and the worker processes (the consumers' own
+code and their SDK). Aim on a 2-core machine: the default demo (2,000 events) under a minute.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
-
+from handlers.catalog import HANDLERS  # noqa: E402
+from localcloud import motoserver  # noqa: E402
 from localcloud.demo import publish_and_drain  # noqa: E402
 from localcloud.emulator import LocalCloud  # noqa: E402
 from localcloud.flow import flows  # noqa: E402
-from localcloud.poller import MappingPoller  # noqa: E402
+from localcloud.inprocess import load_handler  # noqa: E402
 from localcloud.workload import Mix  # noqa: E402
 
 
-class Timer:
-    """CPU time spent inside a wrapped callable, summed over threads.
-
-    CPU time, not wall time: the handlers' record threads call moto at once, and their wall
-    times overlap while the GIL serialises them; CPU times add up to the process's.
-    """
+class ServerCpu:
+    """CPU time of the moto server's request threads (one thread per request)."""
 
     def __init__(self) -> None:
         self.total = 0.0
         self._lock = threading.Lock()
+        handle = motoserver._QuietHandler.handle
+        meter = self
 
-    def wrap(self, function):
-        timer = self
-
-        def timed(*args, **kwargs):
+        def timed(request_handler: Any) -> None:
             started = time.thread_time()
             try:
-                return function(*args, **kwargs)
+                handle(request_handler)
             finally:
-                with timer._lock:
-                    timer.total += time.thread_time() - started
+                with meter._lock:
+                    meter.total += time.thread_time() - started
 
-        return timed
+        motoserver._QuietHandler.handle = timed
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(stack: str, events: int, server: ServerCpu, **options: Any) -> dict[str, Any]:
+    started, workers_before = time.perf_counter(), children_cpu()
+    with LocalCloud(stack, **options) as cloud:
+        server.total = 0.0
+        process_before = time.process_time()
+        ledger, timings = publish_and_drain(cloud, Mix(events=events))
+        process_cpu = time.process_time() - process_before
+        server_cpu = server.total
+        conserved = all(f.conserved for f in flows(cloud, ledger))
+        deploy = cloud.deploy_seconds
+        invocations = sum(p.stats.invocations for p in cloud.pollers)
+    # Workers exit with the cloud: only then does their CPU count as the children's.
+    return {
+        "demo": time.perf_counter() - started,
+        "deploy": deploy,
+        "workload": timings["total"],
+        "process": process_cpu,
+        "server": server_cpu,
+        "workers": children_cpu() - workers_before,
+        "invocations": invocations,
+        "conserved": conserved,
+    }
+
+
+def report(label: str, figures: dict[str, Any], events: int) -> None:
+    print(
+        f"{label}: demo {figures['demo']:.1f} s wall (deploy {figures['deploy']:.1f} s, publish "
+        f"+ drain {figures['workload']:.1f} s, {events / figures['workload']:.0f} events/s); "
+        f"CPU: emulator process {figures['process']:.1f} s (moto server threads "
+        f"{figures['server']:.1f} s), worker processes {figures['workers']:.1f} s; "
+        f"{figures['invocations']} invocations; conservation "
+        f"{'OK' if figures['conserved'] else 'VIOLATED'}"
+    )
 
 
 def main() -> int:
     arguments = argparse.ArgumentParser(description=__doc__)
-    arguments.add_argument("--events", type=int, default=10_000)
+    arguments.add_argument("--events", type=int, default=Mix.events)
     arguments.add_argument("--stack", default="local")
     args = arguments.parse_args()
-
-    moto = Timer()
-    BotocoreStubber.__call__ = moto.wrap(BotocoreStubber.__call__)
-    inside_handlers = {"cpu": 0.0, "moto": 0.0}
-    call = MappingPoller._call
-
-    def handler_call(self, messages):
-        """The invocation's CPU (all its record threads) and the moto part of it."""
-        moto_before, cpu_before = moto.total, time.process_time()
-        try:
-            return call(self, messages)
-        finally:
-            inside_handlers["cpu"] += time.process_time() - cpu_before
-            inside_handlers["moto"] += moto.total - moto_before
-
-    MappingPoller._call = handler_call
-    with LocalCloud(args.stack) as cloud:
-        moto.total = 0.0  # the deployment is not part of the pipeline
-        cpu_started = time.process_time()
-        ledger, timings = publish_and_drain(cloud, Mix(events=args.events))
-        cpu = time.process_time() - cpu_started
-        moto_cpu = moto.total  # before the report's own reads below
-        observed = flows(cloud, ledger)
-    conserved = all(f.conserved for f in observed)
-    wall = timings["total"]
-    own_handlers = inside_handlers["cpu"] - inside_handlers["moto"]
-    rest = cpu - moto_cpu - own_handlers
-    print(f"events published: {len(ledger.events) + len(ledger.republished)} (deliveries to consumers: "
-          f"{sum(len(f.routed) for f in observed)} business events routed)")
-    print(f"wall: {wall:.1f} s (publish {timings['publish']:.1f} s, drain after publish {timings['drain']:.1f} s)")
-    print(f"throughput: {args.events / wall:.0f} events/s")
-    print(f"CPU {cpu:.1f} s: moto {moto_cpu:.1f} s ({moto_cpu / cpu:.0%}), handlers' own code "
-          f"{own_handlers:.1f} s ({own_handlers / cpu:.0%}), localcloud + producer + boto3 "
-          f"{rest:.1f} s ({rest / cpu:.0%})")
-    print(f"conservation: {'OK' if conserved else 'VIOLATED'}")
-    return 0 if conserved else 1
+    server = ServerCpu()
+    paths = [f"handlers.{name}.handler" for name in HANDLERS]
+    in_process = {path: load_handler(path) for path in paths}
+    before = run(args.stack, args.events, server, handlers=in_process)
+    report("before (in-process handlers)", before, args.events)
+    after = run(args.stack, args.events, server)
+    report("after (sandboxed workers)   ", after, args.events)
+    print(f"demo wall time after / before: {after['demo'] / before['demo']:.2f}")
+    return 0 if before["conserved"] and after["conserved"] else 1
 
 
 if __name__ == "__main__":

@@ -1,64 +1,67 @@
-"""Bridges for moto's known gaps. Each has a name the deploy and flow reports print.
+"""Bridges for moto's known gaps. Each has a name the deploy and flow reports print, and plays
+only what AWS documents (each class cites the page); anything AWS does not do, no bridge does.
 
-- `rule-relay` (RuleRelay): moto cannot deliver a rule to an SNS topic (put_events raises), uses
-  an SQS target's MessageGroupId literally instead of resolving the JSON path per event, and
-  ignores InputPath. Such a rule targets a relay queue instead; the relay forwards each event
-  to the real target as EventBridge would, and sends what it cannot route to the target's DLQ.
-- `dlq-alarm` (DlqAlarms): moto never evaluates alarms. The bridge reads each DLQ alarm's queue
-  depth, sets the alarm state with set_alarm_state and, on a change, publishes CloudWatch's
-  notification to the alarm's actions (the alarm topic), as CloudWatch would.
+- `rule-relay` (RuleRelay): EventBridge -> SNS targets (moto's put_events raises) and InputPath
+  (moto ignores it). Such a rule targets a relay queue instead; the relay forwards each event.
+- `pipe` (PipeBridge): moto holds EventBridge pipes but never runs them; the bridge runs an
+  SQS-to-SQS pipe.
+- `dlq-alarm` (DlqAlarms): moto never evaluates alarms; the bridge evaluates DLQ depth alarms.
 - `message-move` (BridgedSqs): moto has no start_message_move_task. The bridged client moves the
-  messages with receive/send/delete and answers list_message_move_tasks, so `ops.dlq.redrive` runs
-  the same code against AWS and the emulator.
+  messages with receive/send/delete and answers list_message_move_tasks, so `ops.dlq.redrive`
+  runs the same code against AWS and the emulator.
 - `replay-window` (BridgedEvents): moto's start_replay replays the whole archive regardless of
   the requested window; the bridged client narrows the archive to the window for the replay.
   In-process moto only (it reads moto's archive).
-- `ddb-transaction-snapshot` (fast_transactions): not a gap but a cost. moto deep-copies every
-  table a TransactWriteItems names, to roll back on failure: O(table size) per transaction,
-  0.1 s at a few thousand items. The bridge makes that copy share the untouched items and
-  deep-copy only the items the transaction names, so rollback restores exactly what changed.
-  In-process moto only.
-- `jsonpath-cache` (same context manager): moto builds a new JSONPath parser for each of the nine
-  default input paths of every rule target, on every event; the bridge memoises the parse.
-- `dispatch-cache` (same context manager): moto converts names character by character and lists
-  a response class's methods with `inspect` on every request; both are pure, so memoised.
+- `atomic-writes` (motoserver.serialised): moto's conditional writes are not atomic under
+  concurrent requests; DynamoDB and S3 requests are applied one at a time.
+
+Where EventBridge sends a FIFO target's MessageGroupId, it sends the value given, literally
+(EventBridge API reference, SqsParameters), as moto does: no bridge is involved. Per-entity
+groups come from a pipe's dynamic path instead (`pipe`).
+
+The speed bridges (not gaps but costs of moto) are in `localcloud.speedups`; BRIDGES lists them
+too, so the reports name everything that stands between the program and moto.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
-import threading
+import re
 import time
 import uuid
-from collections import defaultdict
-from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any
 
-from localcloud.records import AlarmSpec, RelaySpec, queue_name_of
+from botocore.exceptions import ClientError
+
+from localcloud.records import AlarmSpec, PipeSpec, RelaySpec, queue_name_of
+from localcloud.speedups import SPEEDUPS, MotoQueues, Probe
 
 RULE_RELAY = "rule-relay"
+PIPE = "pipe"
 DLQ_ALARM = "dlq-alarm"
+ATOMIC_WRITES = "atomic-writes"  # played by motoserver.serialised
 BRIDGES = {
-    RULE_RELAY: "EventBridge -> SNS targets, MessageGroupId JSON paths and InputPath, resolved per event",
+    RULE_RELAY: "EventBridge -> SNS targets and InputPath, per event",
+    PIPE: "EventBridge Pipes SQS -> SQS: batches from the source, dynamic target parameters "
+    "($.body.<path>) and input template per record, SendMessageBatch to the target",
     DLQ_ALARM: "DLQ alarm state from the observed queue depth; notifications to the alarm topic",
     "message-move": "DLQ redrive (start_message_move_task) with receive/send/delete",
     "replay-window": "archive replay limited to the requested time window",
-    "ddb-transaction-snapshot": "TransactWriteItems rollback copies only the items it names (speed)",
-    "jsonpath-cache": "moto's per-event JSONPath parser construction memoised (speed)",
-    "dispatch-cache": "moto's per-request name conversion and method listing memoised (speed)",
+    ATOMIC_WRITES: "DynamoDB and S3 requests applied one at a time, as AWS applies each "
+    "(conditional) write atomically; moto checks and writes in separate steps",
+    **SPEEDUPS,
 }
-
+SQS_BATCH_MAX = 10
 
 
 def bridge_note(name: str, detail: str | None = None) -> str:
     """How the deploy report labels a resource a bridge stands in for."""
     return f"bridge '{name}': {detail or BRIDGES[name]}"
 
+
 def json_path(document: Any, path: str) -> Any:
-    """EventBridge's simple JSON paths: `$.detail.paymentId`."""
+    """EventBridge's simple JSON paths, dot notation: `$.detail.paymentId`; None if absent."""
     value = document
     for part in path.removeprefix("$").strip(".").split("."):
         if not part:
@@ -69,14 +72,34 @@ def json_path(document: Any, path: str) -> Any:
     return value
 
 
+def _entries(messages: list[dict]) -> list[dict]:
+    return [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+
+
 class RuleRelay:
-    def __init__(self, spec: RelaySpec, *, sqs: Any, sns: Any) -> None:
+    """`rule-relay`: a rule target moto cannot deliver, forwarded as EventBridge delivers it.
+
+    - SNS topic targets: EventBridge publishes the event (or its transformed input) as the
+      message ("Amazon EventBridge targets",
+      https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html).
+    - InputPath: the target receives the part of the event the path selects (Target.InputPath,
+      https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_Target.html).
+    - SqsParameters.MessageGroupId: sent as given, literally ("SqsParameters",
+      https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_SqsParameters.html).
+    - A delivery the target refuses goes to the target's dead-letter queue with the error
+      ("Event retry policy and using dead-letter queues",
+      https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+    """
+
+    def __init__(self, spec: RelaySpec, *, sqs: Any, sns: Any, probe: Probe) -> None:
         self.spec = spec
         self.sqs = sqs
         self.sns = sns
+        self.probe = probe
         self.forwarded = 0
         self.undeliverable = 0
-        self._target_url = None if spec.target_arn.startswith("arn:aws:sns:") else self._url(spec.target_arn)
+        sns_target = spec.target_arn.startswith("arn:aws:sns:")
+        self._target_url = None if sns_target else self._url(spec.target_arn)
 
     @property
     def name(self) -> str:
@@ -86,33 +109,35 @@ class RuleRelay:
         return self.sqs.get_queue_url(QueueName=queue_name_of(arn))["QueueUrl"]
 
     def step(self) -> int:
+        if not self.probe(self.spec.relay_url):
+            return 0
         messages = self.sqs.receive_message(
             QueueUrl=self.spec.relay_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
         ).get("Messages", [])
         for message in messages:
             self._forward(message["Body"])
         if messages:
-            self.sqs.delete_message_batch(
-                QueueUrl=self.spec.relay_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-            )
+            self.sqs.delete_message_batch(QueueUrl=self.spec.relay_url, Entries=_entries(messages))
         return len(messages)
 
     def _forward(self, body: str) -> None:
         event = json.loads(body)
         payload = event if self.spec.input_path is None else json_path(event, self.spec.input_path)
         text = json.dumps(payload)
-        if self._target_url is None:
-            self.sns.publish(TopicArn=self.spec.target_arn, Message=text)
-        elif self.spec.message_group_path is None:
-            self.sqs.send_message(QueueUrl=self._target_url, MessageBody=text)
-        else:
-            group = json_path(event, self.spec.message_group_path)
-            if group is None:
-                # EventBridge cannot deliver without a group id: the event goes to the target DLQ.
-                self._dead_letter(text, f"{self.spec.message_group_path} not in event")
-                return
-            self.sqs.send_message(QueueUrl=self._target_url, MessageBody=text, MessageGroupId=str(group))
+        try:
+            if self._target_url is None:
+                self.sns.publish(TopicArn=self.spec.target_arn, Message=text)
+            elif self.spec.message_group_id is None:
+                self.sqs.send_message(QueueUrl=self._target_url, MessageBody=text)
+            else:
+                self.sqs.send_message(
+                    QueueUrl=self._target_url,
+                    MessageBody=text,
+                    MessageGroupId=self.spec.message_group_id,
+                )
+        except ClientError as error:
+            self._dead_letter(text, str(error))
+            return
         self.forwarded += 1
 
     def _dead_letter(self, text: str, reason: str) -> None:
@@ -125,6 +150,175 @@ class RuleRelay:
             )
 
 
+_TEMPLATE_VARIABLE = re.compile(r"<(\$[^>]*|aws\.pipes\.[a-z.-]+)>")
+
+
+class PipeBridge:
+    """`pipe`: an EventBridge pipe from an SQS queue to an SQS queue, run as AWS documents it.
+
+    Source ("Amazon SQS as a source",
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-sqs.html): the pipe receives
+    batches of up to `batchSize` messages (held up to `maximumBatchingWindowInSeconds` to fill);
+    received messages stay in the queue, hidden for its visibility timeout; a batch processed
+    successfully is deleted; failed messages become visible again and, after the queue's
+    maxReceiveCount, its redrive policy moves them to the queue's DLQ (a pipe with an SQS source
+    has no DLQ of its own: "Amazon EventBridge Pipes error handling",
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-error-troubleshooting.html).
+    Each event is the SQS record (messageId, receiptHandle, body, attributes, ...).
+
+    Target: batches go through the target's batch API, SendMessageBatch, at most 10 ("Amazon
+    EventBridge Pipes batching and concurrency",
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html).
+    A target parameter that is a JSON path, e.g. MessageGroupId `$.body.detail.paymentId`, takes
+    its value from each record; an SQS body that is valid JSON is read as JSON ("Amazon
+    EventBridge Pipes targets", dynamic path parameters,
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-event-target.html).
+    InputTemplate shapes each record's message: `<$.path>` and `<aws.pipes.*>` variables are
+    replaced, a string as its text, anything else as JSON; without a template the message is the
+    record itself ("Amazon EventBridge Pipes input transformation",
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-input-transformation.html).
+
+    What the bridge decides itself: a record whose group path finds nothing cannot be sent (a
+    FIFO target requires a group id), so it fails and stays in the source; from a FIFO source,
+    nothing after a failed record is sent, so its group keeps its order. Speed-up, as in the
+    poller: failed messages are made visible at once instead of after the visibility timeout;
+    SQS still counts every receive toward the DLQ.
+    """
+
+    def __init__(self, spec: PipeSpec, *, sqs: Any, region: str, probe: Probe) -> None:
+        self.spec = spec
+        self.sqs = sqs
+        self.region = region
+        self.probe = probe
+        self.source_url = self._url(spec.source_arn)
+        self.target_url = self._url(spec.target_arn)
+        self.fifo_source = spec.source_arn.endswith(".fifo")
+        self.forwarded = 0
+        self.failed = 0  # failed attempts: the messages went back to the source
+        self._batch: list[dict] = []
+        self._batch_started = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"pipe {self.spec.name}"
+
+    @property
+    def holding(self) -> int:
+        return len(self._batch)
+
+    def _url(self, arn: str) -> str:
+        return self.sqs.get_queue_url(QueueName=queue_name_of(arn))["QueueUrl"]
+
+    def step(self) -> int:
+        """Receive; forward the batch when it is full or its window is over. Returns messages
+        received or forwarded now."""
+        size = min(self.spec.batch_size, SQS_BATCH_MAX)
+        received = []
+        if len(self._batch) < size and self.probe(self.source_url):
+            received = self.sqs.receive_message(
+                QueueUrl=self.source_url,
+                MaxNumberOfMessages=size - len(self._batch),
+                WaitTimeSeconds=0,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+        if received and not self._batch:
+            self._batch_started = time.monotonic()
+        self._batch.extend(received)
+        window_over = time.monotonic() - self._batch_started >= self.spec.batching_window_s
+        if self._batch and (len(self._batch) >= size or window_over):
+            batch, self._batch = self._batch, []
+            self._forward(batch)
+            return len(batch)
+        return len(received)
+
+    def _forward(self, messages: list[dict]) -> None:
+        entries: list[dict] = []
+        for index, message in enumerate(messages):
+            entry = self._entry(str(index), message)
+            if entry is not None:
+                entries.append(entry)
+            elif self.fifo_source:
+                break  # nothing behind it in its queue may overtake it
+        sent = self._send(entries)
+        if self.fifo_source:  # done: the run before the first record that was not sent
+            count = next((i for i in range(len(messages)) if str(i) not in sent), len(messages))
+            done, returned = messages[:count], messages[count:]
+        else:
+            done = [m for i, m in enumerate(messages) if str(i) in sent]
+            returned = [m for i, m in enumerate(messages) if str(i) not in sent]
+        self.forwarded += len(done)
+        self.failed += len(returned)
+        if done:
+            self.sqs.delete_message_batch(QueueUrl=self.source_url, Entries=_entries(done))
+        if returned:
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=self.source_url,
+                Entries=[{**e, "VisibilityTimeout": 0} for e in _entries(returned)],
+            )
+
+    def _send(self, entries: list[dict]) -> set[str]:
+        """SendMessageBatch to the target; the ids it accepted."""
+        if not entries:
+            return set()
+        try:
+            result = self.sqs.send_message_batch(QueueUrl=self.target_url, Entries=entries)
+        except ClientError:  # the target refused the whole batch: it stays in the source
+            return set()
+        return {s["Id"] for s in result.get("Successful", [])}
+
+    def _event(self, message: dict) -> dict[str, Any]:
+        """The record the pipe sees, with a JSON body already parsed for path lookups."""
+        try:
+            body: Any = json.loads(message["Body"])
+        except ValueError:
+            body = message["Body"]
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": body,
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": message.get("MessageAttributes", {}),
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.spec.source_arn,
+            "awsRegion": self.region,
+        }
+
+    def _entry(self, entry_id: str, message: dict) -> dict[str, Any] | None:
+        """One SendMessageBatch entry; None when a dynamic parameter finds nothing."""
+        event = self._event(message)
+        entry: dict[str, Any] = {"Id": entry_id, "MessageBody": self._body(event, message)}
+        for parameter, value in (
+            ("MessageGroupId", self.spec.message_group_id),
+            ("MessageDeduplicationId", self.spec.message_deduplication_id),
+        ):
+            if value is None:
+                continue
+            resolved = json_path(event, value) if value.startswith("$.") else value
+            if resolved is None:
+                return None
+            entry[parameter] = str(resolved)
+        return entry
+
+    def _body(self, event: dict[str, Any], message: dict) -> str:
+        if self.spec.input_template is None:
+            return json.dumps({**event, "body": message["Body"]})  # the body as it was sent
+        reserved = {
+            "aws.pipes.pipe-arn": self.spec.arn,
+            "aws.pipes.pipe-name": self.spec.name,
+            "aws.pipes.source-arn": self.spec.source_arn,
+            "aws.pipes.target-arn": self.spec.target_arn,
+        }
+
+        def value(match: re.Match) -> str:
+            name = match.group(1)
+            found = json_path(event, name) if name.startswith("$") else reserved.get(name, "")
+            return found if isinstance(found, str) else json.dumps(found)
+
+        return _TEMPLATE_VARIABLE.sub(value, self.spec.input_template)
+
+
 _COMPARE = {
     "GreaterThanThreshold": lambda v, t: v > t,
     "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
@@ -134,10 +328,25 @@ _COMPARE = {
 
 
 class DlqAlarms:
-    """Evaluates the depth alarms of DLQs (metric ApproximateNumberOfMessagesVisible)."""
+    """`dlq-alarm`: evaluates the depth alarms of DLQs as CloudWatch would, from the queue's
+    ApproximateNumberOfMessagesVisible ("Available CloudWatch metrics for Amazon SQS",
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html),
+    and on a state change notifies the alarm's actions ("Using Amazon CloudWatch alarms", alarm
+    actions, https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html).
+    moto holds alarms but never evaluates them."""
 
-    def __init__(self, alarms: list[AlarmSpec], *, sqs: Any, sns: Any, cloudwatch: Any, region: str) -> None:
+    def __init__(
+        self,
+        alarms: list[AlarmSpec],
+        *,
+        sqs: Any,
+        sns: Any,
+        cloudwatch: Any,
+        region: str,
+        queues: MotoQueues,
+    ) -> None:
         self.alarms = alarms
+        self.queues = queues
         self.sqs = sqs
         self.sns = sns
         self.cloudwatch = cloudwatch
@@ -153,13 +362,8 @@ class DlqAlarms:
             return 0
         self._evaluated = time.monotonic()
         for alarm in self.alarms:
-            url = self._urls[alarm.name]
-            # moto's name for the CloudWatch metric ApproximateNumberOfMessagesVisible.
-            depth = int(
-                self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
-                    "Attributes"
-                ]["ApproximateNumberOfMessages"]
-            )
+            # The metric ApproximateNumberOfMessagesVisible is the API's ApproximateNumberOfMessages.
+            depth, _ = self.queues.counts(self._urls[alarm.name])
             new = "ALARM" if _COMPARE[alarm.comparison](depth, alarm.threshold) else "OK"
             if new != self.state[alarm.name]:
                 self._transition(alarm, self.state[alarm.name], new, depth)
@@ -287,80 +491,3 @@ def _epoch(value: Any) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-
-
-@contextmanager
-def speedups() -> Iterator[None]:
-    """Install the `ddb-transaction-snapshot` and `jsonpath-cache` bridges for the block."""
-    import jsonpath_ng.ext
-    from moto.dynamodb.models import DynamoDBBackend, DynamoType
-    from moto.dynamodb.models.table import Table
-
-    original = DynamoDBBackend.transact_write_items
-    touched = threading.local()
-
-    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-        names: dict[str, set] = defaultdict(set)
-        for item in transact_items:
-            op = next(iter(item.values()))
-            table = backend.tables.get(op.get("TableName"))
-            key = op.get("Key") or op.get("Item") or {}
-            if table is not None and table.hash_key_attr in key:
-                names[table.name].add(DynamoType(key[table.hash_key_attr]))
-        touched.names = names
-        try:
-            return original(backend, transact_items)
-        finally:
-            touched.names = None
-
-    def table_copy(table: Any, memo: dict) -> Any:
-        names = getattr(touched, "names", None)
-        clone = Table.__new__(Table)
-        memo[id(table)] = clone
-        if not names or table.name not in names or table.has_range_key:
-            for attribute, value in table.__dict__.items():
-                setattr(clone, attribute, copy.deepcopy(value, memo))
-            return clone
-        clone.__dict__.update(table.__dict__)
-        clone.items = defaultdict(dict, table.items)
-        for hash_key in names[table.name]:
-            if hash_key in table.items:
-                clone.items[hash_key] = copy.deepcopy(table.items[hash_key], memo)
-        return clone
-
-    parse = jsonpath_ng.ext.parse
-    DynamoDBBackend.transact_write_items = transact_write_items
-    Table.__deepcopy__ = table_copy
-    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(parse)
-    restore_dispatch = _memoise_moto_helpers()
-    try:
-        yield
-    finally:
-        DynamoDBBackend.transact_write_items = original
-        del Table.__deepcopy__
-        jsonpath_ng.ext.parse = parse
-        restore_dispatch()
-
-
-def _memoise_moto_helpers() -> Any:
-    """Replace moto's pure per-request helpers, wherever a moto module imported them by name."""
-    import sys
-
-    from moto.core import utils
-
-    originals = {name: getattr(utils, name) for name in ("camelcase_to_underscores", "method_names_from_class")}
-    cached = {name: functools.lru_cache(maxsize=4096)(function) for name, function in originals.items()}
-    replaced = []
-    for module in list(sys.modules.values()):
-        if not getattr(module, "__name__", "").startswith("moto"):
-            continue
-        for name, function in originals.items():
-            if getattr(module, name, None) is function:
-                setattr(module, name, cached[name])
-                replaced.append((module, name))
-
-    def restore() -> None:
-        for module, name in replaced:
-            setattr(module, name, originals[name])
-
-    return restore

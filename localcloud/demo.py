@@ -10,7 +10,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from localcloud import report
 from localcloud.emulator import LocalCloud
 from localcloud.flow import flows
+from localcloud.sandbox import FunctionInitError
 from localcloud.workload import Ledger, Mix, drive
+from offline.artifacts import ArtifactError
 
 
 def publish_and_drain(cloud: LocalCloud, mix: Mix, progress: Progress | None = None) -> tuple[Ledger, dict[str, float]]:
@@ -42,10 +44,27 @@ def publish_and_drain(cloud: LocalCloud, mix: Mix, progress: Progress | None = N
 
 
 def run(stack: str, mix: Mix, console: Console) -> bool:
-    """Returns whether every consumer conserved its events."""
+    """Returns whether every consumer conserved its events; False too, with the reason, when the
+    consumers' deployed code cannot run (a layer that cannot be built, or lacks a module)."""
+    try:
+        return _run(stack, mix, console)
+    except (ArtifactError, FunctionInitError) as error:
+        # One unwrapped line: the module's name stays whole for whoever searches the log.
+        console.print(
+            f"[bold red]The consumers cannot run:[/] {error}", highlight=False, soft_wrap=True
+        )
+        return False
+
+
+def _run(stack: str, mix: Mix, console: Console) -> bool:
     with LocalCloud(stack) as cloud:
         console.print(report.deploy_section(cloud.deployment.report, cloud.deploy_seconds))
-        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"), TimeElapsedColumn())
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}"),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, console=console, transient=True) as progress:
             ledger, timings = publish_and_drain(cloud, mix, progress)
         observed = flows(cloud, ledger)

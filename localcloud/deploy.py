@@ -15,8 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from localcloud import moto_compute, moto_events, moto_messaging, moto_storage
-from localcloud.records import AlarmSpec, DeployReport, Deployment, FunctionSpec, Line, RelaySpec
+from localcloud import moto_compute, moto_events, moto_integration, moto_messaging, moto_storage
+from localcloud.records import (
+    AlarmSpec,
+    DeployReport,
+    Deployment,
+    FunctionSpec,
+    Line,
+    PipeSpec,
+    RelaySpec,
+)
 from offline.program import fake_state, run, stack_config
 from offline.readers import MappingInputs
 
@@ -26,6 +34,7 @@ Creator = Callable[["MotoState", str, dict[str, Any]], tuple[str, dict[str, Any]
 CREATORS: dict[str, Creator] = {
     **moto_compute.CREATORS,
     **moto_events.CREATORS,
+    **moto_integration.CREATORS,
     **moto_messaging.CREATORS,
     **moto_storage.CREATORS,
 }
@@ -50,6 +59,7 @@ class MotoState:
         self.mappings: list[MappingInputs] = []
         self.relays: list[RelaySpec] = []
         self.alarms: list[AlarmSpec] = []
+        self.pipes: list[PipeSpec] = []
         self._fake = fake_state(region)
 
     def client(self, service: str) -> Any:
@@ -91,4 +101,5 @@ def deploy(stack: str, session: Any, *, config: dict[str, str] | None = None) ->
         mappings=state.mappings,
         relays=state.relays,
         alarms=state.alarms,
+        pipes=state.pipes,
     )

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # moto requires a zip to register a function or layer; its content never runs.
 _PLACEHOLDER_ZIP = io.BytesIO()
 with zipfile.ZipFile(_PLACEHOLDER_ZIP, "w") as _zip:
-    _zip.writestr("README", "code runs in localcloud.poller")
+    _zip.writestr("README", "code runs in localcloud.sandbox workers")
 PLACEHOLDER_ZIP = _PLACEHOLDER_ZIP.getvalue()
 DLQ_DEPTH_METRIC = "ApproximateNumberOfMessagesVisible"
 
@@ -127,7 +127,7 @@ def lambda_layer(state: MotoState, name: str, i: dict) -> tuple[str, dict]:
     )
     state.report.played.append(
         Line("aws:lambda/layerVersion:LayerVersion", name, "registered with a placeholder zip; "
-             "the poller uses this venv's packages")
+             "the workers load the layer built from handlers/constraints.txt")
     )
     return layer["LayerVersionArn"], {"arn": layer["LayerVersionArn"], "layerArn": layer["LayerArn"]}
 
@@ -154,8 +154,8 @@ def lambda_function(state: MotoState, name: str, i: dict) -> tuple[str, dict]:
         memory_mb=declared.memory_mb,
     )
     state.report.played.append(
-        Line(FUNCTION, name, "registered in moto; its code runs in localcloud.poller "
-             "(moto needs Docker to run Lambda code)")
+        Line(FUNCTION, name, "registered in moto; its code runs in a sandboxed worker from "
+             "the code archive, the layer and the runtime's SDK (moto needs Docker to run it)")
     )
     return declared.name, {"arn": function["FunctionArn"], "name": declared.name}
 

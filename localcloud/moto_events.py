@@ -68,28 +68,30 @@ def event_target(state: MotoState, name: str, i: dict) -> tuple[str, dict]:
         }
     if i.get("input"):
         target["Input"] = i["input"]
+    # EventBridge sends MessageGroupId as given, a literal (API reference, SqsParameters), and so
+    # does moto: a `$.` value is a group name like any other, not a path.
     group = (i.get("sqsTarget") or {}).get("messageGroupId")
-    if group and not group.startswith("$."):
+    if group:
         target["SqsParameters"] = {"MessageGroupId": group}
 
     reasons = []
     declared = readers.target(i)
     if declared.arn.startswith("arn:aws:sns:"):
         reasons.append("moto delivers no EventBridge -> SNS targets (put_events raises)")
-    if group and group.startswith("$."):
-        reasons.append(f"moto uses MessageGroupId {group!r} literally; the bridge resolves it per event")
     if i.get("inputPath"):
         reasons.append("moto ignores InputPath; the bridge applies it")
     if reasons:
-        relay = _relay_queue(state, i, group if group and group.startswith("$.") else None, dead_letter_arn, "; ".join(reasons))
-        target = {k: v for k, v in target.items() if k not in ("SqsParameters",)}
+        relay = _relay_queue(state, i, group, dead_letter_arn, "; ".join(reasons))
+        target = {k: v for k, v in target.items() if k != "SqsParameters"}
         target["Arn"] = relay
         state.report.bridged.append(Line(TARGET, name, bridge_note(RULE_RELAY, "; ".join(reasons))))
     state.client("events").put_targets(Rule=declared.rule, EventBusName=declared.bus, Targets=[target])
     return f"{i['rule']}-{i['targetId']}", {}
 
 
-def _relay_queue(state: MotoState, i: dict, group_path: str | None, dead_letter_arn: str | None, reason: str) -> str:
+def _relay_queue(
+    state: MotoState, i: dict, group: str | None, dead_letter_arn: str | None, reason: str
+) -> str:
     """A standard queue between the rule and the real target; returns the relay's ARN."""
     relay_name = f"localcloud-relay-{i['rule']}-{i['targetId']}"[:80]
     url = state.client("sqs").create_queue(QueueName=relay_name)["QueueUrl"]
@@ -99,7 +101,7 @@ def _relay_queue(state: MotoState, i: dict, group_path: str | None, dead_letter_
             target_id=i["targetId"],
             relay_url=url,
             target_arn=i["arn"],
-            message_group_path=group_path,
+            message_group_id=group,
             input_path=i.get("inputPath"),
             dead_letter_arn=dead_letter_arn,
             reason=reason,

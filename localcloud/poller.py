@@ -1,4 +1,4 @@
-"""The Lambda service's SQS poller, played in-process: one `MappingPoller` per event source mapping.
+"""The Lambda service's SQS poller: one `MappingPoller` per event source mapping.
 
 What it honours, and how:
 - batch size and batching window: records accumulate (already received, so invisible to others)
@@ -7,35 +7,37 @@ What it honours, and how:
   any failure returns the whole batch;
 - visibility timeout and maxReceiveCount: failed records stay in SQS and come back through moto's
   real receive counting, so redrive to the DLQ is moto's, not ours. Speed-up (documented): a
-  failed record's visibility is set to 0 instead of waiting out the queue's timeout, which
-  changes when it returns, never how many receives it takes to reach the DLQ;
-- maximum concurrency: invocations are serialised (one process, one environment at a time), so at
-  most one batch per mapping is in flight, within any declared maximum;
-- timeout: the context counts down the function's timeout; a batch that overran it is failed as
-  a whole, as Lambda would have killed it.
+  failed record's visibility (a function error, a timeout, an injected fault) is set to 0
+  instead of waiting out the queue's timeout, which changes when it returns, never how many
+  receives it takes to reach the DLQ;
+- maximum concurrency: at most `limit` batches of the mapping are in flight at once, the
+  mapping's maximum concurrency capped by the environments the emulator allows per function
+  (`LocalCloud(environments=...)`); `stats.max_in_flight` reports what was reached;
+- timeout: the function's environment enforces it (`sandbox`): an overrunning invocation is
+  killed and its whole batch fails, as on Lambda.
+
+Invocations are asynchronous: `step` hands a due batch to the function (`sandbox.SandboxFunction`,
+a worker process) and completes it on a later step, so the emulator keeps routing and other
+functions keep running meanwhile.
 
 Injected faults (`Faults`) are the emulator's, never the handlers': a transient failure fails a
-chosen record's first attempt before it reaches the handler, an outage fails every attempt of a
-function (a dependency down), a lost delete leaves a processed record in the queue so SQS
-delivers it again. The report labels them as injected.
+chosen record's first attempt before it reaches the handler (in a FIFO batch, with the later
+records of its message group), an outage fails every attempt of a function (a dependency down),
+a lost delete leaves a processed record in the queue so SQS delivers it again. The report labels
+them as injected.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
-import io
 import json
-import os
-import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from localcloud.records import FunctionSpec
+from localcloud.sandbox import FunctionLogs, Invocation
 from offline.readers import MappingInputs
 
 SQS_RECEIVE_MAX = 10
@@ -81,66 +83,37 @@ class MappingStats:
     latencies_s: list[float] = field(default_factory=list)
 
 
-class LambdaContext:
-    """The parts of Lambda's context object handlers and Powertools read."""
+class Function(Protocol):
+    """A function as the poller invokes it: `sandbox.SandboxFunction`, or the test-only
+    `inprocess.InProcessFunction`."""
 
-    def __init__(self, function: FunctionSpec, region: str) -> None:
-        self.function_name = function.name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = function.arn
-        self.memory_limit_in_mb = function.memory_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function.name}"
-        self.log_stream_name = f"localcloud/{self.aws_request_id}"
-        self._deadline = time.monotonic() + function.timeout_s
+    logs: FunctionLogs
+    cold_starts: int
 
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+    def invoke(self, event: dict[str, Any]) -> Invocation: ...
 
+    def poll(self) -> None: ...
 
-class FunctionLogs(io.TextIOBase):
-    """A function's log stream, as CloudWatch Logs would hold it: JSON lines, kept in memory."""
+    def waiting_on(self) -> list[int]: ...
 
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self._partial = ""
+    def end_input(self) -> None: ...
 
-    def write(self, text: str) -> int:
-        self._partial += text
-        *complete, self._partial = self._partial.split("\n")
-        self.lines += [line for line in complete if line]
-        return len(text)
+    def close(self) -> None: ...
 
 
-# One environment at a time: handlers read os.environ when they build a function's runtime.
-_ENV_LOCK = threading.Lock()
+@dataclass
+class InFlight:
+    """A batch handed to the function: what was received, and what the poller itself failed."""
+
+    invocation: Invocation
+    messages: list[dict]
+    digests: dict[str, str | None]
+    injected: list[str]
+    delivered: list[dict]  # the records the function received
 
 
-@contextmanager
-def function_environment(function: FunctionSpec, region: str) -> Iterator[None]:
-    """os.environ as Lambda would set it for `function`, restored afterwards."""
-    lambda_env = {
-        **function.environment,
-        "AWS_LAMBDA_FUNCTION_NAME": function.name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-    }
-    with _ENV_LOCK:
-        saved = dict(os.environ)
-        os.environ.update(lambda_env)
-        try:
-            yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-
-
-def load_handler(dotted: str) -> Callable[[dict, Any], dict]:
-    module, _, attribute = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), attribute)
+# Observers see each completed batch: the records the function received, and those that failed.
+Observer = Callable[[list[dict], set[str]], None]
 
 
 class MappingPoller:
@@ -148,27 +121,32 @@ class MappingPoller:
         self,
         mapping: MappingInputs,
         function: FunctionSpec,
+        runtime: Function,
         *,
         sqs: Any,
         queue_url: str,
         region: str,
         faults: Faults,
         published_at: dict[str, float],
-        handler: Callable[[dict, Any], dict] | None = None,
+        environments: int,
+        probe: Callable[[str], bool],
     ) -> None:
         self.mapping = mapping
         self.function = function
+        self.runtime = runtime
         self.sqs = sqs
         self.queue_url = queue_url
         self.region = region
         self.faults = faults
         self.published_at = published_at  # detail digest -> publish time, for latency
-        self.handler = handler or load_handler(function.handler)
+        self.probe = probe  # bridges.MotoQueues.has_visible: skip a receive that finds nothing
+        self.limit = min(mapping.maximum_concurrency or environments, environments)
         self.fifo = queue_url.endswith(".fifo")
         self.stats = MappingStats()
-        self.logs = FunctionLogs()
+        self.observers: list[Observer] = []
         self._batch: list[dict] = []
         self._batch_started = 0.0
+        self._in_flight: list[InFlight] = []
         self._failed_before: set[str] = set()
 
     @property
@@ -176,27 +154,42 @@ class MappingPoller:
         return self.function.name
 
     @property
+    def logs(self) -> FunctionLogs:
+        return self.runtime.logs
+
+    @property
     def holding(self) -> int:
-        return len(self._batch)
+        """Records received and not yet settled: in an open batch or in flight."""
+        return len(self._batch) + sum(len(f.messages) for f in self._in_flight)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
 
     def step(self) -> int:
-        """Receive what is there, invoke when the batch is due; returns records received or
-        handled now (a batch held open for its window is not work: the loop may sleep)."""
+        """Complete finished invocations, receive what is there, invoke when the batch is due;
+        returns records received or settled now (a batch held open for its window is not work:
+        the loop may sleep)."""
+        work = self._complete()
+        if len(self._in_flight) >= self.limit:
+            return work  # Lambda polls no more batches than the mapping may run at once
         wanted = self.mapping.batch_size - len(self._batch)
-        received = self._receive(min(SQS_RECEIVE_MAX, wanted)) if wanted else []
+        received = []
+        if wanted and self.probe(self.queue_url):
+            received = self._receive(min(SQS_RECEIVE_MAX, wanted))
         if received and not self._batch:
             self._batch_started = time.monotonic()
         self._batch.extend(received)
         if not self._batch:
-            return 0
+            return work
         window_over = time.monotonic() - self._batch_started >= self.mapping.batching_window_s
         full = len(self._batch) >= self.mapping.batch_size
         # FIFO mappings have no window: a batch goes as soon as a receive returns it.
         if full or window_over or (not received and self.mapping.batching_window_s == 0):
             batch, self._batch = self._batch, []
-            self._invoke(batch)
-            return len(batch)
-        return len(received)
+            self._dispatch(batch)
+            return work + len(batch)
+        return work + len(received)
 
     def _receive(self, count: int) -> list[dict]:
         response = self.sqs.receive_message(
@@ -209,12 +202,45 @@ class MappingPoller:
         )
         return response.get("Messages", [])
 
-    def _invoke(self, messages: list[dict]) -> None:
+    def _dispatch(self, messages: list[dict]) -> None:
         digests = {m["MessageId"]: detail_digest(m["Body"]) for m in messages}
-        to_handler, injected = self._inject_transient(messages, digests)
-        failed = set(injected)
-        if to_handler:
-            failed |= self._call(to_handler)
+        delivered, injected = self._inject_transient(messages, digests)
+        if not delivered:  # injected faults kept the whole batch from the function
+            self._settle(messages, digests, set(injected))
+            return
+        invocation = self.runtime.invoke({"Records": [self._record(m) for m in delivered]})
+        self.stats.invocations += 1
+        self._in_flight.append(InFlight(invocation, messages, digests, injected, delivered))
+        self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._in_flight))
+
+    def _complete(self) -> int:
+        self.runtime.poll()
+        done = [f for f in self._in_flight if f.invocation.done]
+        for flight in done:
+            self._in_flight.remove(flight)
+            failed = set(flight.injected) | self._failures(flight)
+            for observe in self.observers:
+                observe(flight.delivered, failed)
+            self._settle(flight.messages, flight.digests, failed)
+        return sum(len(f.messages) for f in done)
+
+    def _failures(self, flight: InFlight) -> set[str]:
+        """The ids of the records an invocation failed, as Lambda reads its outcome."""
+        ids = {m["MessageId"] for m in flight.delivered}
+        invocation = flight.invocation
+        if invocation.error is not None:  # an invocation error returns the whole batch
+            return ids
+        if not self.mapping.report_batch_item_failures:
+            return set()
+        response = invocation.response or {}
+        reported = {f.get("itemIdentifier") for f in response.get("batchItemFailures", [])}
+        if not reported <= ids:  # Lambda treats an unknown or empty identifier as a batch failure
+            return ids
+        return reported
+
+    def _settle(
+        self, messages: list[dict], digests: dict[str, str | None], failed: set[str]
+    ) -> None:
         succeeded = [m for m in messages if m["MessageId"] not in failed]
         redelivered = {
             m["MessageId"]
@@ -234,46 +260,32 @@ class MappingPoller:
         self.stats.records_failed += len(failed)
         self._failed_before |= failed
         self._delete([m for m in succeeded if m["MessageId"] not in redelivered])
-        self._release([m for m in messages if m["MessageId"] in failed or m["MessageId"] in redelivered])
+        returned = failed | redelivered
+        self._release([m for m in messages if m["MessageId"] in returned])
 
-    def _inject_transient(self, messages: list[dict], digests: dict[str, str | None]) -> tuple[list[dict], list[str]]:
-        """Fail chosen records' first attempt; in a FIFO batch, the records after it too (order)."""
-        to_handler: list[dict] = []
-        injected: list[str] = []
+    def _inject_transient(
+        self, messages: list[dict], digests: dict[str, str | None]
+    ) -> tuple[list[dict], list[str]]:
+        """Fail chosen records' first attempt before the function sees them. In a FIFO batch the
+        later records of the same message group fail with it, so the group keeps its order;
+        other groups go on to the function."""
         if self.name in self.faults.outage:
             self.stats.injected_transient += len(messages)
             return [], [m["MessageId"] for m in messages]
-        for index, message in enumerate(messages):
-            if self.faults.first("transient", self.name, digests[message["MessageId"]]):
-                self.stats.injected_transient += 1
-                if self.fifo:
-                    return to_handler, [m["MessageId"] for m in messages[index:]]
+        to_handler: list[dict] = []
+        injected: list[str] = []
+        held_groups: set[str] = set()
+        for message in messages:
+            group = message.get("Attributes", {}).get("MessageGroupId")
+            if self.fifo and group in held_groups:
                 injected.append(message["MessageId"])
+            elif self.faults.first("transient", self.name, digests[message["MessageId"]]):
+                self.stats.injected_transient += 1
+                injected.append(message["MessageId"])
+                held_groups.add(group)
             else:
                 to_handler.append(message)
         return to_handler, injected
-
-    def _call(self, messages: list[dict]) -> set[str]:
-        """Invoke the handler once; the ids of the records that failed."""
-        ids = {m["MessageId"] for m in messages}
-        context = LambdaContext(self.function, self.region)
-        event = {"Records": [self._record(m) for m in messages]}
-        self.stats.invocations += 1
-        self.stats.max_in_flight = max(self.stats.max_in_flight, 1)
-        # The function's log lines (Powertools binds its stream on first use) go to its own sink.
-        with function_environment(self.function, self.region), redirect_stdout(self.logs):
-            try:
-                response = self.handler(event, context) or {}
-            except Exception:  # an invocation error returns the whole batch, as on Lambda
-                return ids
-        if context.get_remaining_time_in_millis() == 0:
-            return ids
-        if not self.mapping.report_batch_item_failures:
-            return set()
-        reported = {f.get("itemIdentifier") for f in response.get("batchItemFailures", [])}
-        if not reported <= ids:  # Lambda treats an unknown or empty identifier as a batch failure
-            return ids
-        return reported
 
     def _record(self, message: dict) -> dict:
         attributes = message.get("Attributes", {})
@@ -314,7 +326,9 @@ class MappingPoller:
         for chunk in _chunks(messages):
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
+                ],
             )
 
     def _release(self, messages: list[dict]) -> None:

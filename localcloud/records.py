@@ -52,10 +52,26 @@ class RelaySpec:
     target_id: str
     relay_url: str
     target_arn: str  # the real destination: an SNS topic or an SQS (FIFO) queue
-    message_group_path: str | None
+    message_group_id: str | None  # SqsParameters.MessageGroupId, sent as given
     input_path: str | None
     dead_letter_arn: str | None
     reason: str
+
+
+@dataclass(frozen=True)
+class PipeSpec:
+    """An EventBridge pipe from an SQS queue to an SQS queue: moto holds it, a bridge runs it."""
+
+    name: str
+    arn: str
+    source_arn: str
+    target_arn: str
+    batch_size: int
+    batching_window_s: int
+    input_template: str | None
+    # Target parameters as declared: a static value, or a dynamic path such as $.body.detail.id.
+    message_group_id: str | None
+    message_deduplication_id: str | None
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,7 @@ class Deployment:
     mappings: list[MappingInputs]
     relays: list[RelaySpec]
     alarms: list[AlarmSpec]
+    pipes: list[PipeSpec]
 
     @property
     def exports(self) -> dict[str, Any]:

@@ -11,9 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from localcloud.bridges import BRIDGES
-from localcloud.records import DeployReport
+from localcloud.records import DeployReport, queue_name_of
 from localcloud.emulator import LocalCloud, topic_name
 from localcloud.flow import ConsumerFlow, matching, routed_to
+from localcloud.poller import MappingPoller
 from localcloud.workload import Ledger
 
 
@@ -67,7 +68,8 @@ def consumers_section(cloud: LocalCloud, flows: list[ConsumerFlow]) -> Renderabl
     pollers = {p.name: p for p in cloud.pollers}
     table = Table(title="Per consumer (applied and DLQ read from DynamoDB, S3, SNS, SQS)")
     for column in ("consumer", "routed", "applied", "duplicates suppressed", "retried ok",
-                   "injected fail/redeliver", "to DLQ", "invocations", "conserved"):
+                   "injected fail/redeliver", "to DLQ", "invocations (cold)",
+                   "in flight max/limit (declared)", "conserved"):
         table.add_column(column, justify="left" if column == "consumer" else "right")
     for flow in flows:
         stats = pollers[flow.function].stats
@@ -81,10 +83,32 @@ def consumers_section(cloud: LocalCloud, flows: list[ConsumerFlow]) -> Renderabl
             str(stats.succeeded_after_retry),
             f"{stats.injected_transient}/{stats.injected_redelivery}",
             str(len(flow.dlq)),
-            str(stats.invocations),
+            f"{stats.invocations} ({pollers[flow.function].runtime.cold_starts})",
+            _concurrency(pollers[flow.function]),
             Text("yes", style="green") if flow.conserved else Text(_problems(flow), style="bold red"),
         )
+    table.caption = (
+        "cold: execution environments started (sandboxed worker processes running the deployed "
+        "code and layer); limit: the mapping's declared maximum concurrency, capped at "
+        f"{cloud.environments} environment(s) per function by the emulator"
+    )
     return table
+
+
+def pipes_section(cloud: LocalCloud) -> RenderableType:
+    table = Table(title="Pipes (bridge pipe)")
+    for column in ("pipe", "source -> target", "forwarded", "failed attempts"):
+        numeric = column in ("forwarded", "failed attempts")
+        table.add_column(column, justify="right" if numeric else "left")
+    for pipe in cloud.pipes:
+        route = f"{queue_name_of(pipe.spec.source_arn)} -> {queue_name_of(pipe.spec.target_arn)}"
+        table.add_row(pipe.spec.name, route, str(pipe.forwarded), str(pipe.failed))
+    return table
+
+
+def _concurrency(poller: MappingPoller) -> str:
+    declared = poller.mapping.maximum_concurrency
+    return f"{poller.stats.max_in_flight}/{poller.limit} ({declared or 'none'})"
 
 
 def _problems(flow: ConsumerFlow) -> str:
@@ -180,6 +204,7 @@ def flow_report(cloud: LocalCloud, ledger: Ledger, flows: list[ConsumerFlow], ti
         summary,
         rules_section(cloud, ledger),
         consumers_section(cloud, flows),
+        pipes_section(cloud),
         dlq_section(flows),
         alarms_section(cloud),
         latency_section(cloud),

@@ -35,8 +35,21 @@ def test_moto_gaps_are_reported_with_reasons(deployment):
     not_emulated = {line.type for line in report.not_emulated}
     assert {"aws:schemas/registry:Registry", "aws:schemas/schema:Schema", "aws:scheduler/schedule:Schedule"} <= not_emulated
     bridged = " ".join(line.detail for line in report.bridged)
-    assert "SNS" in bridged and "$.detail.paymentId" in bridged and "dlq-alarm" in bridged
+    assert "SNS" in bridged and "bridge 'pipe'" in bridged and "dlq-alarm" in bridged
     assert all(line.detail for line in report.not_emulated + report.bridged)
+
+
+def test_per_entity_fifo_is_a_bridged_pipe_with_its_dynamic_group(deployment):
+    result, session = deployment
+    (pipe,) = result.pipes
+    assert pipe.source_arn.endswith("local-payments-audit-staging.fifo")
+    assert pipe.target_arn.endswith("local-payments-audit.fifo")
+    assert pipe.message_group_id == "$.body.detail.paymentId"
+    assert pipe.message_deduplication_id == "$.body.id"
+    held = session.client("pipes").describe_pipe(Name=pipe.name)
+    assert held["TargetParameters"]["SqsQueueParameters"]["MessageGroupId"] == pipe.message_group_id
+    # No rule target is relayed for a group path any more: EventBridge sends groups literally.
+    assert not [r for r in result.relays if r.message_group_id]
 
 
 def test_queues_carry_the_declared_redrive_policy(deployment):

@@ -68,3 +68,19 @@ def test_poison_reaches_the_dlq_after_max_receive_count_and_raises_the_alarm(fau
 
 def flow_dlq_name(cloud, flow) -> str:
     return cloud.deployment.exports[flow.domain]["dlq_urls"][flow.consumer].rsplit("/", 1)[1]
+
+
+def test_each_function_ran_its_deployed_code_and_logged_to_its_own_stream(faulty_run):
+    cloud, _, _ = faulty_run
+    for poller in cloud.pollers:
+        lines = poller.logs.lines
+        assert poller.runtime.cold_starts >= 1  # a sandboxed worker, not this process
+        # Powertools' structured lines, written by the worker to stdout, under the function's name.
+        structured = [json.loads(line) for line in lines if line.startswith("{")]
+        batches = [entry for entry in structured if entry.get("message") == "batch done"]
+        assert len(batches) == poller.stats.invocations
+        service = poller.function.environment["POWERTOOLS_SERVICE_NAME"]
+        assert {b["service"] for b in batches} == {service}
+        reports = [line for line in lines if line.startswith("REPORT RequestId: ")]
+        assert len(reports) == poller.stats.invocations
+        assert poller.stats.max_in_flight <= poller.limit

@@ -1,7 +1,7 @@
 """Scenarios that each need their own cloud: FIFO order, routing changes, redrive, replay.
 
-Real handlers and the real producer throughout; a test may wrap a real handler to record what it
-completed, never replace it.
+Real handlers and the real producer throughout, each function running its deployed code in its
+sandboxed worker; a test observes what a poller's invocations completed, never replaces a handler.
 """
 
 from __future__ import annotations
@@ -13,41 +13,50 @@ from datetime import datetime, timedelta, timezone
 from ops.dlq import inspect, redrive
 from ops.replay import replay
 from localcloud.flow import follow_ups
-from localcloud.poller import load_handler
 from localcloud.workload import Ledger, Mix, Planned, drive
 from tests.localcloud.conftest import local_config
 
+STEPS = ["PaymentAuthorized", "PaymentCaptured", "PaymentRefunded"]
 
-def test_fifo_order_per_payment_holds_under_a_failure_mid_batch(fresh_cloud):
-    real = load_handler("handlers.audit_logger.handler")
-    applied_order: list[tuple[str, int]] = []
 
-    def audit(event, context):
-        """The real handler; records the order in which it completed records."""
-        response = real(event, context)
-        failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-        for record in event["Records"]:
-            if record["messageId"] not in failed:
-                detail = json.loads(record["body"])["detail"]
-                applied_order.append((detail["paymentId"], detail["sequence"]))
-        return response
+def payment_steps(payments: int) -> list[Planned]:
+    """Each payment's three steps, published step by step across payments."""
+    return [
+        Planned("payments", t, {"paymentId": f"pay-{n}", "sequence": s + 1, "orderId": f"o-{n}",
+                                "amount": 10.0 + n, "currency": "EUR", "occurredAt": "2026-01-02T03:04:05Z"})
+        for s, t in enumerate(STEPS)
+        for n in range(payments)
+    ]
 
-    with fresh_cloud(handlers={"handlers.audit_logger.handler": audit}) as cloud:
-        steps = ["PaymentAuthorized", "PaymentCaptured", "PaymentRefunded"]
-        planned = [
-            Planned("payments", t, {"paymentId": f"pay-{n}", "sequence": s + 1, "orderId": f"o-{n}",
-                                    "amount": 10.0 + n, "currency": "EUR", "occurredAt": "2026-01-02T03:04:05Z"})
-            for s, t in enumerate(steps)
-            for n in range(4)
-        ]
+
+def test_fifo_order_per_payment_holds_and_other_payments_proceed_past_a_failure(fresh_cloud):
+    completed: list[tuple[str, int]] = []
+
+    def record(delivered: list[dict], failed: set[str]) -> None:
+        """What the sandboxed audit logger completed, batch by batch, in batch order."""
+        for message in delivered:
+            if message["MessageId"] not in failed:
+                detail = json.loads(message["Body"])["detail"]
+                completed.append((detail["paymentId"], detail["sequence"]))
+
+    with fresh_cloud() as cloud:
+        poller = cloud.poller("local-payments-audit")
+        poller.observers.append(record)
+        planned = payment_steps(4)
         # The second step of pay-1 fails once, in the middle of a batch of ten.
-        cloud.faults.transient = {p.digest for p in planned if p.detail["paymentId"] == "pay-1" and p.detail["sequence"] == 2}
+        failing = [p for p in planned if (p.detail["paymentId"], p.detail["sequence"]) == ("pay-1", 2)]
+        cloud.faults.transient = {p.digest for p in failing}
         _drive(cloud, planned)
         cloud.drain(timeout_s=60)
-        poller = next(p for p in cloud.pollers if p.name == "local-payments-audit")
         assert poller.stats.injected_transient == 1 and poller.stats.succeeded_after_retry >= 1
+        (pipe,) = cloud.pipes
+        assert pipe.forwarded == len(planned) and pipe.failed == 0
     for n in range(4):
-        assert [s for pid, s in applied_order if pid == f"pay-{n}"] == [1, 2, 3]
+        assert [s for pid, s in completed if pid == f"pay-{n}"] == [1, 2, 3]
+    # The pipe gave each payment its own message group: the others' later steps completed
+    # while pay-1's second step waited for its retry.
+    retried = completed.index(("pay-1", 2))
+    assert {("pay-0", 2), ("pay-2", 2), ("pay-3", 2)} <= set(completed[:retried])
 
 
 def test_routing_follows_the_pattern_in_config(fresh_cloud):
@@ -104,16 +113,15 @@ def test_redrive_after_the_fix_applies_dlq_events_exactly_once(fresh_cloud):
 
 
 def test_replay_window_excludes_events_outside_it(fresh_cloud):
-    real = load_handler("handlers.fulfillment.handler")
     received: list[str] = []
 
-    def fulfillment(event, context):
-        """The real handler; records which movements reached it."""
-        received.extend(json.loads(r["body"])["detail"]["movementId"] for r in event["Records"])
-        return real(event, context)
+    def record(delivered: list[dict], failed: set[str]) -> None:
+        """Which movements reached the sandboxed fulfillment handler."""
+        received.extend(json.loads(m["Body"])["detail"]["movementId"] for m in delivered)
 
-    with fresh_cloud(handlers={"handlers.fulfillment.handler": fulfillment}) as cloud:
-        poller = next(p for p in cloud.pollers if p.name == "local-inventory-fulfillment")
+    with fresh_cloud() as cloud:
+        poller = cloud.poller("local-inventory-fulfillment")
+        poller.observers.append(record)
         _drive(cloud, [Planned("inventory", "InventoryReserved", {"movementId": "early", "sku": "s", "warehouseId": "w",
                                                                   "quantity": 1, "occurredAt": "2026-01-02T03:04:05Z"})])
         cloud.drain(timeout_s=30)
