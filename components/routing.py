@@ -16,8 +16,8 @@ from components.alarms import failure_alarm
 from components.iam import policy_document
 from components.queue import DeadLetterQueue, Encryption, Sender
 from settings.model import DomainConfig, InputTransformer
-from settings.patterns import event_pattern
 from settings.naming import DomainNames
+from settings.patterns import event_pattern
 
 # EventBridge's own retry ceiling: 24 h and 185 attempts before the target DLQ takes the event.
 TARGET_RETRY = aws.cloudwatch.EventTargetRetryPolicyArgs(

@@ -14,7 +14,6 @@ import pulumi_aws as aws
 from components.iam import policy_document
 from settings.naming import ARCHIVE_ROOT, StackNames
 
-
 # Saved in Athena for operators: one row per business event, and keys archived with two payloads.
 AUDIT_QUERIES = {
     "audit_events_unique": (

@@ -18,8 +18,8 @@ from typing import Any
 from localcloud import moto_compute, moto_events, moto_integration, moto_messaging, moto_storage
 from localcloud.records import (
     AlarmSpec,
-    DeployReport,
     Deployment,
+    DeployReport,
     FunctionSpec,
     Line,
     PipeSpec,

@@ -28,7 +28,8 @@ import boto3
 from moto import mock_aws
 
 from handlers.logic.handoff import FOLLOW_UP
-from localcloud.bridges import BridgedEvents, BridgedSqs, DlqAlarms, PipeBridge, RuleRelay
+from localcloud.bridged_clients import BridgedEvents, BridgedSqs
+from localcloud.bridges import DlqAlarms, PipeBridge, RuleRelay
 from localcloud.deploy import deploy
 from localcloud.inprocess import Handler, InProcessFunction
 from localcloud.motoserver import MotoServer, serialised

@@ -28,8 +28,8 @@ from handlers.logic.notify import KEY_HASH_ATTRIBUTE
 from handlers.logic.order_state import order_of
 from handlers.runtime.envelope import business_key, digest
 from localcloud.emulator import LocalCloud, topic_name
-from ops.dlq import DlqEntry, inspect
 from localcloud.workload import Ledger, Planned
+from ops.dlq import DlqEntry, inspect
 from settings.model import SubscriptionConfig
 from settings.naming import archive_prefix
 from settings.patterns import EVENTBRIDGE, SNS_MESSAGE_BODY, compile_pattern, event_pattern

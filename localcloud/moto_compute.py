@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from localcloud.bridges import DLQ_ALARM, bridge_note
 from localcloud.records import AlarmSpec, FunctionSpec, Line, auto_name

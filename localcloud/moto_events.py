@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from localcloud.bridges import RULE_RELAY, bridge_note
 from localcloud.records import Line, RelaySpec
-from offline.program import ACCOUNT
 from offline import readers
+from offline.program import ACCOUNT
 from offline.readers import TARGET, whole
 
 if TYPE_CHECKING:

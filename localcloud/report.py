@@ -11,10 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from localcloud.bridges import BRIDGES
-from localcloud.records import DeployReport, queue_name_of
 from localcloud.emulator import LocalCloud, topic_name
 from localcloud.flow import ConsumerFlow, matching, routed_to
 from localcloud.poller import MappingPoller
+from localcloud.records import DeployReport, queue_name_of
 from localcloud.workload import Ledger
 
 

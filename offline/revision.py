@@ -14,8 +14,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 

@@ -78,7 +78,7 @@ def _client(service: str, args: argparse.Namespace):
     if not args.emulator:
         return client
     # Only an emulator endpoint needs the bridges for what moto lacks.
-    from localcloud.bridges import BridgedEvents, BridgedSqs
+    from localcloud.bridged_clients import BridgedEvents, BridgedSqs
     from offline.program import ACCOUNT
 
     if service == "sqs":
