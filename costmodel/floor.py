@@ -37,7 +37,6 @@ from costmodel.usage.shared import STANDARD_ALARM_PERIOD_S
 from handlers.catalog import CUSTOM_METRICS_VARIABLE, HandlerSpec
 
 SNS_HOP_COMPONENTS = ("publishes (from EventBridge)", "deliveries to SQS (free)")
-CUSTOM_METRICS_COMPONENT = "custom metrics (EMF)"
 ALARMS_COMPONENT = "alarms"
 DLQ_ALARM_SUFFIX = "-depth"  # a DLQ's depth alarm is named after it: "<dlq name>-depth"
 
@@ -125,8 +124,8 @@ class FloorModel(Model):
 
 
 def transform(usages: list[Usage], topology: Topology) -> list[Usage]:
-    """Drop what the floor does without (KMS, the SNS hop, custom metrics) and keep only the
-    DLQ depth alarms."""
+    """Drop what the floor does without (KMS, the SNS hop) and keep only the DLQ depth alarms;
+    custom metrics are already off in `floor_topology`."""
     hops = set(hop_topics(topology))
     alarms = dlq_depth_alarms(topology)
     result = []
@@ -135,8 +134,6 @@ def transform(usages: list[Usage], topology: Topology) -> list[Usage]:
             continue
         hop = usage.resource in hops and usage.component in SNS_HOP_COMPONENTS
         if usage.service == "SNS" and hop:
-            continue
-        if usage.service == "CloudWatch" and usage.component == CUSTOM_METRICS_COMPONENT:
             continue
         if usage.service == "CloudWatch" and usage.component == ALARMS_COMPONENT:
             if not alarms:

@@ -307,7 +307,8 @@ def _priced(model: Model, name: str, description: str, change: Callable[[Model],
 
 
 def _total(model: Model, usages: list[Usage]) -> float:
-    return float(sum(price(usages, model.catalogue, model.free_tier, 1.0)))
+    """Usages priced at the model's own volume (`--scale` included), like every other lever."""
+    return float(sum(price(usages, model.catalogue, model.free_tier, model.scale)))
 
 
 def _consumer_queues(model: Model) -> list[Queue]:

@@ -2,14 +2,14 @@
 conditional put at a name derived from what it holds; ARCHIVE_OBJECTS picks the layout."""
 
 from handlers.catalog import ARCHIVE_OBJECTS
-from handlers.logic.audit_archive import archiver, batch_archiver
+from handlers.logic.audit_archive import BatchArchiver, archiver
 from handlers.runtime import aws
 from handlers.runtime.consumer import SqsConsumer
 from handlers.runtime.environment import FunctionEnv, jmespath_setting, required
 
 
 def _build(s: FunctionEnv):
-    layout = archiver if s[ARCHIVE_OBJECTS] == "per-event" else batch_archiver
+    layout = archiver if s[ARCHIVE_OBJECTS] == "per-event" else BatchArchiver
     return layout(
         client=aws.client("s3"),
         bucket=s["ARCHIVE_BUCKET"],

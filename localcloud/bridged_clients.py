@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from localcloud.records import queue_name_of
+from localcloud.records import name_of
 
 
 class BridgedSqs:
@@ -31,9 +31,9 @@ class BridgedSqs:
         return getattr(self._client, name)
 
     def start_message_move_task(self, *, SourceArn: str, DestinationArn: str | None = None, **_: Any) -> dict:
-        source_url = self._client.get_queue_url(QueueName=queue_name_of(SourceArn))["QueueUrl"]
+        source_url = self._client.get_queue_url(QueueName=name_of(SourceArn))["QueueUrl"]
         destination = DestinationArn or self._original_source(SourceArn)
-        destination_url = self._client.get_queue_url(QueueName=queue_name_of(destination))["QueueUrl"]
+        destination_url = self._client.get_queue_url(QueueName=name_of(destination))["QueueUrl"]
         moved = 0
         while messages := self._client.receive_message(
             QueueUrl=source_url,

@@ -29,7 +29,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from localcloud.records import AlarmSpec, PipeSpec, RelaySpec, queue_name_of
+from localcloud.records import AlarmSpec, PipeSpec, RelaySpec, name_of
 from localcloud.speedups import SPEEDUPS, MotoQueues, Probe
 
 RULE_RELAY = "rule-relay"
@@ -101,7 +101,7 @@ class RuleRelay:
         return f"rule-relay {self.spec.rule}/{self.spec.target_id}"
 
     def _url(self, arn: str) -> str:
-        return self.sqs.get_queue_url(QueueName=queue_name_of(arn))["QueueUrl"]
+        return self.sqs.get_queue_url(QueueName=name_of(arn))["QueueUrl"]
 
     def step(self) -> int:
         if not self.probe(self.spec.relay_url):
@@ -202,7 +202,7 @@ class PipeBridge:
         return len(self._batch)
 
     def _url(self, arn: str) -> str:
-        return self.sqs.get_queue_url(QueueName=queue_name_of(arn))["QueueUrl"]
+        return self.sqs.get_queue_url(QueueName=name_of(arn))["QueueUrl"]
 
     def step(self) -> int:
         """Receive; forward the batch when it is full or its window is over. Returns messages

@@ -34,7 +34,7 @@ from localcloud.deploy import deploy
 from localcloud.inprocess import Handler, InProcessFunction
 from localcloud.motoserver import MotoServer, serialised
 from localcloud.poller import Faults, Function, MappingPoller
-from localcloud.records import Deployment, FunctionSpec, queue_name_of
+from localcloud.records import Deployment, FunctionSpec, name_of
 from localcloud.sandbox import SandboxFunction, host_layer
 from localcloud.speedups import MotoQueues, speedups
 from offline.artifacts import Sandbox, materialize_code, stage_runtime
@@ -199,7 +199,7 @@ class LocalCloud:
 
     def _poller(self, mapping: Any) -> MappingPoller:
         function = self.deployment.functions[mapping.function_arn]
-        queue_url = self.sqs.get_queue_url(QueueName=queue_name_of(mapping.queue_arn))["QueueUrl"]
+        queue_url = self.sqs.get_queue_url(QueueName=name_of(mapping.queue_arn))["QueueUrl"]
         return MappingPoller(
             mapping,
             function,
@@ -304,7 +304,7 @@ class LocalCloud:
         exports = self.deployment.exports
         notifications = [exports[d].get("notifications_topic_arn") for d in self.config.domains]
         for arn in [exports["alarm_topic_arn"], *filter(None, notifications)]:
-            name = topic_name(arn)
+            name = name_of(arn)
             url = self.sqs.create_queue(QueueName=f"{TAP_PREFIX}{name}")["QueueUrl"]
             self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn(self.sqs, url))
             taps[name] = ("sqs", url)
@@ -345,7 +345,3 @@ class LocalCloud:
                     QueueUrl=url,
                     Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
                 )
-
-
-def topic_name(arn: str) -> str:
-    return arn.rsplit(":", 1)[1]

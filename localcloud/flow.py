@@ -27,7 +27,8 @@ from handlers.logic.handoff import fulfillment_id
 from handlers.logic.notify import KEY_HASH_ATTRIBUTE
 from handlers.logic.order_state import order_of
 from handlers.runtime.envelope import business_key, digest
-from localcloud.emulator import LocalCloud, topic_name
+from localcloud.emulator import LocalCloud
+from localcloud.records import name_of
 from localcloud.workload import Ledger, Planned
 from ops.dlq import DlqEntry, inspect
 from settings.model import SubscriptionConfig
@@ -149,7 +150,7 @@ def _observe(
         topic = cloud.deployment.exports[flow.domain]["notifications_topic_arn"]
         return Counter(
             message["MessageAttributes"][KEY_HASH_ATTRIBUTE]["Value"]
-            for message in cloud.read_tap(topic_name(topic))
+            for message in cloud.read_tap(name_of(topic))
         )
     if flow.handler == "fulfillment":
         by_id = {fulfillment_id(source, key): h for h, key in keys.items()}

@@ -52,15 +52,15 @@ def event_rule(state: MotoState, name: str, i: dict) -> tuple[str, dict]:
 
 
 def event_target(state: MotoState, name: str, i: dict) -> tuple[str, dict]:
-    target: dict[str, Any] = {"Id": i["targetId"], "Arn": i["arn"]}
+    declared = readers.target(i)
+    target: dict[str, Any] = {"Id": declared.target_id, "Arn": declared.arn}
     if i.get("retryPolicy"):
         target["RetryPolicy"] = {
             "MaximumRetryAttempts": whole(i["retryPolicy"]["maximumRetryAttempts"]),
             "MaximumEventAgeInSeconds": whole(i["retryPolicy"]["maximumEventAgeInSeconds"]),
         }
-    dead_letter_arn = (i.get("deadLetterConfig") or {}).get("arn")
-    if dead_letter_arn:
-        target["DeadLetterConfig"] = {"Arn": dead_letter_arn}
+    if declared.dead_letter_arn:
+        target["DeadLetterConfig"] = {"Arn": declared.dead_letter_arn}
     if i.get("inputTransformer"):
         target["InputTransformer"] = {
             "InputPathsMap": i["inputTransformer"].get("inputPaths") or {},
@@ -70,18 +70,18 @@ def event_target(state: MotoState, name: str, i: dict) -> tuple[str, dict]:
         target["Input"] = i["input"]
     # EventBridge sends MessageGroupId as given, a literal (API reference, SqsParameters), and so
     # does moto: a `$.` value is a group name like any other, not a path.
-    group = (i.get("sqsTarget") or {}).get("messageGroupId")
-    if group:
-        target["SqsParameters"] = {"MessageGroupId": group}
+    if declared.message_group_id:
+        target["SqsParameters"] = {"MessageGroupId": declared.message_group_id}
 
     reasons = []
-    declared = readers.target(i)
     if declared.arn.startswith("arn:aws:sns:"):
         reasons.append("moto delivers no EventBridge -> SNS targets (put_events raises)")
-    if i.get("inputPath"):
+    if declared.input_path:
         reasons.append("moto ignores InputPath; the bridge applies it")
     if reasons:
-        relay = _relay_queue(state, i, group, dead_letter_arn, "; ".join(reasons))
+        relay = _relay_queue(
+            state, i, declared.message_group_id, declared.dead_letter_arn, "; ".join(reasons)
+        )
         target = {k: v for k, v in target.items() if k != "SqsParameters"}
         target["Arn"] = relay
         state.report.bridged.append(Line(TARGET, name, bridge_note(RULE_RELAY, "; ".join(reasons))))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from localcloud.records import auto_name
+from offline import readers
 from offline.program import ACCOUNT
 from offline.readers import whole
 
@@ -26,16 +28,19 @@ def sns_topic_policy(state: MotoState, name: str, i: dict) -> tuple[str, dict]:
 
 
 def sns_subscription(state: MotoState, name: str, i: dict) -> tuple[str, dict]:
+    declared = readers.subscription(i)
     attributes = {}
-    if i.get("rawMessageDelivery"):
+    if declared.raw_message_delivery:
         attributes["RawMessageDelivery"] = "true"
-    if i.get("filterPolicy"):
-        attributes["FilterPolicy"] = i["filterPolicy"]
-        attributes["FilterPolicyScope"] = i.get("filterPolicyScope") or "MessageAttributes"
+    if declared.filter_policy is not None:
+        attributes["FilterPolicy"] = json.dumps(declared.filter_policy)
+        attributes["FilterPolicyScope"] = declared.filter_policy_scope
+    if declared.dead_letter_arn:
+        attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": declared.dead_letter_arn})
     arn = state.client("sns").subscribe(
-        TopicArn=i["topic"],
-        Protocol=i["protocol"],
-        Endpoint=i["endpoint"],
+        TopicArn=declared.topic,
+        Protocol=declared.protocol,
+        Endpoint=declared.endpoint,
         Attributes=attributes,
         ReturnSubscriptionArn=True,
     )["SubscriptionArn"]

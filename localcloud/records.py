@@ -105,7 +105,8 @@ class Deployment:
         return self.inventory.exports
 
 
-def queue_name_of(arn: str) -> str:
+def name_of(arn: str) -> str:
+    """A queue's or topic's name: the last part of its ARN."""
     return arn.rsplit(":", 1)[1]
 
 

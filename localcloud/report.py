@@ -11,10 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from localcloud.bridges import BRIDGES
-from localcloud.emulator import LocalCloud, topic_name
+from localcloud.emulator import LocalCloud
 from localcloud.flow import ConsumerFlow, matching, routed_to
 from localcloud.poller import MappingPoller
-from localcloud.records import DeployReport, queue_name_of
+from localcloud.records import DeployReport, name_of
 from localcloud.workload import Ledger
 
 
@@ -101,7 +101,7 @@ def pipes_section(cloud: LocalCloud) -> RenderableType:
         numeric = column in ("forwarded", "failed attempts")
         table.add_column(column, justify="right" if numeric else "left")
     for pipe in cloud.pipes:
-        route = f"{queue_name_of(pipe.spec.source_arn)} -> {queue_name_of(pipe.spec.target_arn)}"
+        route = f"{name_of(pipe.spec.source_arn)} -> {name_of(pipe.spec.target_arn)}"
         table.add_row(pipe.spec.name, route, str(pipe.forwarded), str(pipe.failed))
     return table
 
@@ -140,7 +140,7 @@ def dlq_section(flows: list[ConsumerFlow], limit: int = 12) -> RenderableType:
 
 
 def alarms_section(cloud: LocalCloud) -> RenderableType:
-    notifications = cloud.read_tap(topic_name(cloud.deployment.exports["alarm_topic_arn"]))
+    notifications = cloud.read_tap(name_of(cloud.deployment.exports["alarm_topic_arn"]))
     table = Table(title=f"Alarms raised (bridge dlq-alarm); {len(notifications)} notification(s) on the alarm topic")
     table.add_column("alarm")
     table.add_column("depth when raised", justify="right")

@@ -201,6 +201,7 @@ class SubscriptionInputs:
     raw_message_delivery: bool
     filter_policy: dict[str, Any] | None
     filter_policy_scope: str  # AWS's default scope is MessageAttributes
+    dead_letter_arn: str | None  # the subscription's redrive policy target
 
 
 def subscription(inputs: dict[str, Any]) -> SubscriptionInputs:
@@ -211,6 +212,7 @@ def subscription(inputs: dict[str, Any]) -> SubscriptionInputs:
         raw_message_delivery=bool(inputs.get("rawMessageDelivery")),
         filter_policy=document(inputs.get("filterPolicy")),
         filter_policy_scope=inputs.get("filterPolicyScope") or "MessageAttributes",
+        dead_letter_arn=(document(inputs.get("redrivePolicy")) or {}).get("deadLetterTargetArn"),
     )
 
 

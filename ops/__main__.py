@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import boto3
 from rich.console import Console
@@ -97,10 +100,6 @@ class OutputsError(ValueError):
 
 
 def _outputs(stack: str, path: str | None) -> dict:
-    import json
-    import subprocess
-    from pathlib import Path
-
     try:
         if path is not None:
             text = Path(path).read_text()

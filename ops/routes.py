@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from costmodel.volume import schema_samples
@@ -59,10 +60,16 @@ def _event(source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, A
     return {"source": source, "detail-type": detail_type, "detail": detail, "resources": []}
 
 
+@cache
+def _samples(domain_name: str, detail_type: str, schema_file: str | None) -> list[dict[str, Any]]:
+    """Representative details of one event type (read once, whatever number of routes use it)."""
+    schema = json.loads(schema_path(domain_name, detail_type, schema_file).read_text())
+    return [detail for _, detail in schema_samples(schema)]
+
+
 def _canary(domain_name: str, domain: DomainConfig, pattern, policy) -> tuple[str | None, dict]:
     for detail_type, event_type in domain.event_types.items():
-        schema = json.loads(schema_path(domain_name, detail_type, event_type.schema_file).read_text())
-        for _, detail in schema_samples(schema):
+        for detail in _samples(domain_name, detail_type, event_type.schema_file):
             event = _event(domain.source, detail_type, detail)
             if pattern.matches(event) and (policy is None or policy.matches(event)):
                 return detail_type, detail

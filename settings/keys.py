@@ -25,13 +25,14 @@ ENVELOPE = {"id", "source", "detail-type", "time", "account", "region", "resourc
 KEY_EXAMPLE = "'[detail.orderId, detail.version]' or 'detail.movementId'"
 
 
-def schema_errors(domain_name: str, detail_type: str, schema: dict[str, Any]) -> list[str]:
+def schema_error(schema: dict[str, Any]) -> str | None:
+    """Why `schema` is not valid JSON Schema 2020-12, or None."""
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
         where = "/".join(map(str, error.absolute_path)) or "(top level)"
-        return [f"not a valid JSON Schema (2020-12) at {where}: {error.message}"]
-    return []
+        return f"not a valid JSON Schema (2020-12) at {where}: {error.message}"
+    return None
 
 
 def key_errors(

@@ -74,7 +74,7 @@ def concurrency_errors(config: StackConfig) -> list[str]:
         if consumer.reserved_concurrency
     }
     total = sum(reserved.values())
-    allowed = config.lambda_account_concurrency - UNRESERVED_MINIMUM
+    allowed = max(0, config.lambda_account_concurrency - UNRESERVED_MINIMUM)
     if total <= allowed:
         return []
     largest = ", ".join(f"{k}={v}" for k, v in sorted(reserved.items(), key=lambda kv: -kv[1])[:3])

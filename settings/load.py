@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from settings.keys import key_errors, schema_errors
+from settings.keys import key_errors, schema_error
 from settings.model import StackConfig
 
 PROJECT = "eda-platform"
@@ -119,11 +119,12 @@ def _check_schema_files(config: StackConfig, origin: str) -> None:
                 schema = json.loads(path.read_text())
             except json.JSONDecodeError as exc:
                 raise ConfigError(f"{where}: {_shown(path)} is not JSON: {exc}") from None
-            problems += [
-                f"  {PROJECT}:domains.{domain_name}.event_types.{detail_type}: "
-                f"{_shown(path)} is {problem}"
-                for problem in schema_errors(domain_name, detail_type, schema)
-            ]
+            problem = schema_error(schema)
+            if problem is not None:
+                problems.append(
+                    f"  {PROJECT}:domains.{domain_name}.event_types.{detail_type}: "
+                    f"{_shown(path)} is {problem}"
+                )
             schemas[(domain_name, detail_type)] = schema
     if not problems:
         problems = [f"  {PROJECT}:{at}: {problem}" for at, problem in key_errors(config, schemas)]

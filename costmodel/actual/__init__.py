@@ -38,7 +38,7 @@ from costmodel.actual.cost_explorer import (
 )
 from costmodel.actual.stack_file import StackFileError, write_assumptions
 from costmodel.exits import EXIT_OK, bad_input
-from settings.load import ROOT, ConfigError, parse
+from settings.load import ROOT, ConfigError
 from settings.naming import TAG_DOMAIN, TAG_STACK
 
 HELP = (
@@ -116,7 +116,8 @@ def run(args: argparse.Namespace, console: Console, *, client: ClientFactory | N
         return bad_input(f"{exc.filename or 'the stack file'}: {exc.strerror or exc}")
 
 
-def _stack_config(stack: str, path: Path, given: bool):
+def _stack_values(stack: str, path: Path, given: bool) -> dict:
+    """The `config:` block of the stack file the command prices (and --write edits)."""
     import yaml
 
     if not path.is_file():
@@ -128,11 +129,11 @@ def _stack_config(stack: str, path: Path, given: bool):
         values = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
     except yaml.YAMLError as exc:
         raise ActualError(f"{path} is not valid YAML ({' '.join(str(exc).split())})") from None
-    return parse(values, stack=stack, origin=path.name)
+    return values
 
 
 def _run(args: argparse.Namespace, console: Console, client: ClientFactory, now: datetime) -> int:
-    from costmodel.estimate import load_model
+    from costmodel.scenarios import model_from_values
 
     month = parse_month(args.month, now.date())
     if args.write and not args.calibrate:
@@ -141,14 +142,19 @@ def _run(args: argparse.Namespace, console: Console, client: ClientFactory, now:
             "(allowed: --calibrate --write)"
         )
     path = args.stack_file or ROOT / f"Pulumi.{args.stack}.yaml"
-    config = _stack_config(args.stack, path, given=args.stack_file is not None)
+    # The program runs on this file's config too, so resources and volumes come from one file.
+    model = model_from_values(
+        args.stack, _stack_values(args.stack, path, given=args.stack_file is not None),
+        origin=path.name,
+    )
+    config = model.config
     actuals = fetch_actuals(client("ce", CE_REGION), args.stack, month)
     observations = None
     if args.calibrate:
         start, end = utc(month.start), min(utc(month.end), now)
         queues = consumer_queues(config)
         observations = observe(client("cloudwatch", config.region), queues, start, end)
-    estimate = load_model(args.stack, config=config).estimate()
+    estimate = model.estimate()
     comparison = compare(estimate, actuals, month, now)
     if observations is not None:
         configured = config.assumptions.model_dump()

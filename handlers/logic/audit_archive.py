@@ -31,7 +31,6 @@ from handlers.runtime.envelope import Incoming, digest
 from handlers.runtime.errors import PayloadMismatch, PoisonRecord
 from handlers.runtime.guards import Outcome
 
-LAYOUTS = ("per-batch", "per-event")
 PAYLOAD_HASH = "payload-sha256"
 SUFFIX = ".json"
 BATCH_PREFIX = "batch-"
@@ -169,6 +168,3 @@ class BatchArchiver(BatchEffect):
             return False
         return True
 
-
-def batch_archiver(*, client: Any, bucket: str, prefix: str, date_path: str) -> BatchArchiver:
-    return BatchArchiver(client=client, bucket=bucket, prefix=prefix, date_path=date_path)

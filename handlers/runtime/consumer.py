@@ -45,8 +45,6 @@ class SqsConsumer:
     build: Callable[[FunctionEnv], Effect | BatchEffect]
     # Variables beyond the shared ones: variable name -> reader that raises naming it.
     variables: dict[str, Callable[[], str]] = field(default_factory=dict)
-    # False when records of one batch contend for the same item (parallel writes would conflict).
-    concurrent_records: bool = True
     # True when the effect is its own guard; False to wrap it in the catalogue's guard.
     self_guarded: bool = True
 
@@ -61,8 +59,8 @@ class SqsConsumer:
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         variables = dict(self.variables)
-        if self.spec.idempotency != "s3-conditional-put":
-            variables.setdefault("IDEMPOTENCY_TABLE", lambda: required("IDEMPOTENCY_TABLE"))
+        # Every function has the table: its guard's, and where `ops verify` receipts go.
+        variables.setdefault("IDEMPOTENCY_TABLE", lambda: required("IDEMPOTENCY_TABLE"))
         choice = self.spec.choice
         if choice is not None:
             values = tuple(s.choice.value for s in self.spec.choices if s.choice is not None)
@@ -110,9 +108,10 @@ class _Runtime:
         self.fifo = settings.queue_kind == "fifo"
         self.pool = (
             ThreadPoolExecutor(MAX_RECORD_THREADS, thread_name_prefix=consumer.name)
-            if consumer.concurrent_records and not self.fifo
+            if not self.fifo
             else None
         )
+        self.receipts = aws.client("dynamodb")  # for canaries; created once, not per record
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         if self.guard is not None:
@@ -127,8 +126,8 @@ class _Runtime:
             if canary is not None:
                 # `ops verify`: record the receipt, leave the business effect alone.
                 record_receipt(
-                    aws.client("dynamodb"),
-                    required("IDEMPOTENCY_TABLE"),
+                    self.receipts,
+                    self.settings["IDEMPOTENCY_TABLE"],
                     self.settings.function_name,
                     canary,
                 )

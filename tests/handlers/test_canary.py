@@ -49,3 +49,6 @@ def test_a_body_that_only_mentions_the_marker_is_not_a_canary(cloud):
     assert json.loads(record["body"])["resources"] == event.get("resources", [])
     assert failed_ids(invoke(scenario.module, scenario.env(cloud), record)) == []
     assert cloud.item(receipt_id(scenario.function_name, "x")) is None
+    # Applied as the business event it is: its order item exists, no canary receipt at all.
+    ids = [i["id"]["S"] for i in cloud.items()]
+    assert any("#order#" in i for i in ids) and not any("#canary#" in i for i in ids)

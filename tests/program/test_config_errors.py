@@ -80,7 +80,7 @@ CASES = {
     ),
     "small-account-quota": (
         lambda v: v.update({"eda-platform:lambda_account_concurrency": 50}),
-        ["reserved_concurrency sums to 35", "reserve at most -50"],
+        ["reserved_concurrency sums to 35", "reserve at most 0"],
     ),
     "log-retention-cloudwatch-refuses": (
         lambda v: v["eda-platform:retention"].update(log_days=10),
