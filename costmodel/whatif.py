@@ -30,8 +30,7 @@ from pydantic import ValidationError
 
 from costmodel.assumptions import CostAssumptions
 from costmodel.estimate import Model, load_model
-from costmodel.resources import from_offline
-from settings.load import PROJECT, parse, stack_values
+from settings.load import PROJECT, stack_values
 from settings.model import Assumptions, DomainConfig, StackConfig
 
 DOMAINS = f"{PROJECT}:domains"
@@ -137,12 +136,10 @@ def apply(
             "follow the changed config (price the stack offline, or preview the change)"
         )
     if change.sets:
-        values = set_values(stack, stack_values(stack), change.sets)
-        config = parse(values, stack=stack, origin="--set")
-        from costmodel.scenarios import cli_config
+        from costmodel.scenarios import model_from_values
 
-        resources = from_offline(stack, config=cli_config(values))
-        model = load_model(stack, preset=preset, free_tier=free_tier, config=config, resources=resources)
+        values = set_values(stack, stack_values(stack), change.sets)
+        model = model_from_values(stack, values, origin="--set", preset=preset, free_tier=free_tier)
     else:
         model = load_model(stack, preset=preset, free_tier=free_tier, preview=preview)
     model = assume(model, change.assumes)

@@ -2,10 +2,6 @@
 
 Each has a name the deploy report lists (with the gap bridges, `bridges.BRIDGES`):
 
-- `ddb-transaction-snapshot`: moto deep-copies every table a TransactWriteItems names, to roll
-  back on failure: O(table size) per transaction, 0.1 s at a few thousand items. The bridge makes
-  that copy share the untouched items and deep-copy only the items the transaction names, so
-  rollback restores exactly what changed.
 - `jsonpath-cache`: moto builds a new JSONPath parser for each of the nine default input paths of
   every rule target, on every event; the bridge memoises the parse.
 - `ddb-expression-cache`: moto parses an UpdateExpression twice per UpdateItem (request check,
@@ -34,20 +30,15 @@ server (`motoserver`) alike; they are installed for the life of a LocalCloud by 
 
 from __future__ import annotations
 
-import copy
 import functools
 import string
 import sys
-import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 SPEEDUPS = {
-    "ddb-transaction-snapshot": "TransactWriteItems rollback copies only the items it names "
-    "(speed)",
     "jsonpath-cache": "moto's per-event JSONPath parser construction memoised (speed)",
     "ddb-expression-cache": "moto's UpdateExpression parse memoised per expression (speed)",
     "dispatch-cache": "moto's per-request name conversion, method listing and server backend "
@@ -109,7 +100,6 @@ Restore = Callable[[], None]
 def speedups() -> Iterator[None]:
     """Install the speed bridges that patch moto's classes for the block."""
     restores = [
-        _transaction_snapshot(),
         _jsonpath_cache(),
         _expression_cache(),
         _dispatch_cache(),
@@ -122,53 +112,6 @@ def speedups() -> Iterator[None]:
     finally:
         for restore in reversed(restores):
             restore()
-
-
-def _transaction_snapshot() -> Restore:
-    """`ddb-transaction-snapshot`."""
-    from moto.dynamodb.models import DynamoDBBackend, DynamoType
-    from moto.dynamodb.models.table import Table
-
-    original = DynamoDBBackend.transact_write_items
-    touched = threading.local()
-
-    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-        names: dict[str, set] = defaultdict(set)
-        for item in transact_items:
-            op = next(iter(item.values()))
-            table = backend.tables.get(op.get("TableName"))
-            key = op.get("Key") or op.get("Item") or {}
-            if table is not None and table.hash_key_attr in key:
-                names[table.name].add(DynamoType(key[table.hash_key_attr]))
-        touched.names = names
-        try:
-            return original(backend, transact_items)
-        finally:
-            touched.names = None
-
-    def table_copy(table: Any, memo: dict) -> Any:
-        names = getattr(touched, "names", None)
-        clone = Table.__new__(Table)
-        memo[id(table)] = clone
-        if not names or table.name not in names or table.has_range_key:
-            for attribute, value in table.__dict__.items():
-                setattr(clone, attribute, copy.deepcopy(value, memo))
-            return clone
-        clone.__dict__.update(table.__dict__)
-        clone.items = defaultdict(dict, table.items)
-        for hash_key in names[table.name]:
-            if hash_key in table.items:
-                clone.items[hash_key] = copy.deepcopy(table.items[hash_key], memo)
-        return clone
-
-    DynamoDBBackend.transact_write_items = transact_write_items
-    Table.__deepcopy__ = table_copy
-
-    def restore() -> None:
-        DynamoDBBackend.transact_write_items = original
-        del Table.__deepcopy__
-
-    return restore
 
 
 def _jsonpath_cache() -> Restore:
