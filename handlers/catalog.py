@@ -23,6 +23,8 @@ Idempotency = Literal["powertools", "conditional-write", "s3-conditional-put"]
 # "at-least-once": the effect happens again (`delivery_reason` says what the target does with it).
 Delivery = Literal["exactly-once effect", "at-least-once"]
 Need = Literal["event_bus", "archive_bucket", "notify_topic", "ses"]
+# A downstream call, as (service, operation): e.g. ("dynamodb", "UpdateItem").
+Call = tuple[str, str]
 
 # Shared by every consumer: per-batch custom metrics (`Records*`, one per name and function) are
 # published only when the function's CUSTOM_METRICS is "on". Off, the batch log line carries the
@@ -44,6 +46,11 @@ class HandlerSpec:
     idempotency: Idempotency
     delivery: Delivery
     delivery_reason: str
+    # The downstream calls that are the side effect (a guard's own writes are not): where the
+    # emulator injects a failing dependency, and what tests/handlers crash right after.
+    effect: tuple[Call, ...]
+    # "module:function" that reads the effect back per event (`handlers.observation`).
+    observer: str
     # DynamoDB capacity units per event (items under 1 KB, reads strongly consistent), guard
     # included; a duplicate's figures are what it costs to be recognised. A failed conditional
     # write still consumes its write unit.
@@ -122,6 +129,8 @@ _NOTIFY_POWERTOOLS = HandlerSpec(
         "stop a copy delivered while the first is still running. Each message carries the "
         "eda-key-hash attribute, so a subscriber can drop the repeat."
     ),
+    effect=(("sns", "Publish"), ("ses", "SendEmail")),
+    observer="handlers.logic.notify:observed",
     ddb_writes_per_event=2,
     ddb_writes_per_duplicate=1,
     needs=_NOTIFY_NEEDS,
@@ -137,6 +146,8 @@ _NOTIFY_CONDITIONAL = HandlerSpec(
         "5-minute deduplication interval: the crash window's redelivery and concurrent copies. "
         "A repeat after that interval (a crash redelivered later) is sent twice."
     ),
+    effect=(("sns", "Publish"),),
+    observer="handlers.logic.notify:observed",
     ddb_writes_per_event=1,
     ddb_writes_per_duplicate=0,
     ddb_reads_per_event=1,
@@ -154,6 +165,8 @@ _FULFILLMENT_CONDITIONAL = HandlerSpec(
         "again. Every copy carries the same deterministic fulfillmentId, so a downstream that "
         "keys on it applies the hand-off exactly once."
     ),
+    effect=(("events", "PutEvents"),),
+    observer="handlers.logic.handoff:observed",
     ddb_writes_per_event=1,
     ddb_writes_per_duplicate=0,
     ddb_reads_per_event=1,
@@ -186,6 +199,8 @@ _AUDIT_PER_BATCH = HandlerSpec(
         "which the view drops. A key re-sent with a different payload is not refused: the "
         "view's conflict query lists it."
     ),
+    effect=(("s3", "PutObject"),),
+    observer="handlers.logic.audit_archive:observed",
     ddb_writes_per_event=0,
     ddb_writes_per_duplicate=0,
     s3_puts_per_batch=1,
@@ -217,6 +232,8 @@ HANDLERS: dict[str, HandlerSpec] = {
             "fields whose stored value comes from an older version still (a second write, "
             "rare), never a newer one."
         ),
+        effect=(("dynamodb", "UpdateItem"),),
+        observer="handlers.logic.order_state:observed",
         ddb_writes_per_event=1,
         ddb_writes_per_duplicate=1,
         outcomes=("applied", "duplicate", "superseded", "merged"),
@@ -233,6 +250,8 @@ HANDLERS: dict[str, HandlerSpec] = {
             "The guard item is the count: one conditional PutItem per business key carries the "
             "event's type and day, and counts are derived from those items at query time."
         ),
+        effect=(("dynamodb", "PutItem"),),
+        observer="handlers.logic.daily_counters:observed",
         ddb_writes_per_event=1,
         ddb_writes_per_duplicate=1,
         description="Per-type, per-day counts; one conditional guard item per event.",

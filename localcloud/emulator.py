@@ -27,10 +27,12 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from handlers.catalog import spec_for
 from handlers.logic.handoff import FOLLOW_UP
 from localcloud.bridged_clients import BridgedEvents, BridgedSqs
 from localcloud.bridges import DlqAlarms, PipeBridge, RuleRelay
 from localcloud.deploy import deploy
+from localcloud.downstream import Downstream
 from localcloud.inprocess import Handler, InProcessFunction
 from localcloud.motoserver import MotoServer, serialised
 from localcloud.poller import Faults, Function, MappingPoller
@@ -98,6 +100,7 @@ class LocalCloud:
         self._saved_env: dict[str, str] = {}
         self._stack = ExitStack()
         self.faults = Faults()
+        self.downstream = Downstream(self.faults)
         self.published_at: dict[str, float] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -119,7 +122,7 @@ class LocalCloud:
         _import_moto_backends()
         self._stack.enter_context(speedups())
         self._stack.enter_context(serialised())
-        self.server = MotoServer()
+        self.server = MotoServer(self.downstream)
         self.server.start()
         self._stack.callback(self.server.stop)
         self.sandbox = self._sandbox()
@@ -194,7 +197,7 @@ class LocalCloud:
             self.sandbox,
             region=self.config.region,
             endpoint=self.server.endpoint,
-            credentials=_FAKE_CREDENTIALS,
+            credentials=self.downstream.register(spec.name, spec_for(spec.module, spec.environment).effect),
         )
 
     def _poller(self, mapping: Any) -> MappingPoller:
@@ -208,6 +211,7 @@ class LocalCloud:
             queue_url=queue_url,
             region=self.config.region,
             faults=self.faults,
+            downstream=self.downstream,
             published_at=self.published_at,
             environments=self.environments,
             probe=self.queues.has_visible,

@@ -2,30 +2,21 @@
 
 For each consumer: which business events the declared routing should bring it (rule pattern,
 and for topic subscribers the SNS filter policy, evaluated on the ledger by the project's own
-matcher `settings.patterns`, independently of moto's routing),
-which of them its side effect shows as applied, and which sit in its DLQ. The side effects are
-read where each handler leaves them:
-
-| handler             | observed in                                                        |
-|---------------------|--------------------------------------------------------------------|
-| order_processor     | order state items in DynamoDB (latest version per order)           |
-| analytics           | guard items (one per business key, each with its type and day)     |
-| audit_logger        | S3 objects' events, one per business key as the Athena view sees   |
-| notification_sender | messages on the notifications topic (tap queue), by key attribute  |
-| fulfillment         | FulfillmentRequested events on the domain bus (tap rule), by id     |
+matcher `settings.patterns`, independently of moto's routing), which of them its side effect
+shows as applied, field by field, and which sit in its DLQ. The side effects are read by the
+observer each handler's catalogue entry names (`handlers.observation`), from what the emulated
+services hold (`CloudEffects`).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from handlers.logic.audit_archive import archived_key_counts
-from handlers.logic.daily_counters import daily_counts, guarded_key_hash
-from handlers.logic.handoff import fulfillment_id
-from handlers.logic.notify import KEY_HASH_ATTRIBUTE
-from handlers.logic.order_state import order_of
+from handlers.logic.daily_counters import daily_counts
+from handlers.observation import Routed, observer_for
 from handlers.runtime.envelope import business_key, digest
 from localcloud.emulator import LocalCloud
 from localcloud.records import name_of
@@ -47,6 +38,8 @@ class ConsumerFlow:
     applied_twice: set[str] = field(default_factory=set)  # a side effect seen more than once
     dlq: list[DlqEntry] = field(default_factory=list)
     dlq_keys: set[str] = field(default_factory=set)
+    # Key hash -> how the effect disagrees with the event (fields lost or not the event's).
+    disagreements: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def missing(self) -> set[str]:
@@ -59,8 +52,12 @@ class ConsumerFlow:
 
     @property
     def conserved(self) -> bool:
-        return not self.missing and not self.unexpected and not self.applied_twice and not (
-            self.applied & self.dlq_keys
+        return (
+            not self.missing
+            and not self.unexpected
+            and not self.applied_twice
+            and not self.disagreements
+            and not (self.applied & self.dlq_keys)
         )
 
 
@@ -93,73 +90,60 @@ def matching(
 
 
 def flows(cloud: LocalCloud, ledger: Ledger) -> list[ConsumerFlow]:
-    items = _table_items(cloud)
+    effects = CloudEffects(cloud)
     result = []
     for domain_name, domain in cloud.config.domains.items():
         exports = cloud.deployment.exports[domain_name]
         for consumer_name, consumer in domain.consumers.items():
-            flow = ConsumerFlow(
-                domain_name, consumer_name, consumer.handler, exports["function_names"][consumer_name]
-            )
-            keys = {}
+            function = exports["function_names"][consumer_name]
+            flow = ConsumerFlow(domain_name, consumer_name, consumer.handler, function)
+            routed = {}
             for p in routed_to(cloud, domain_name, consumer_name, ledger):
-                key = business_key(envelope(p, domain.source), consumer.idempotency_key)
-                keys[digest(key)] = key
-            flow.routed = set(keys)
+                event = envelope(p, domain.source)
+                key = business_key(event, consumer.idempotency_key)
+                routed[digest(key)] = Routed(event, key)
+            flow.routed = set(routed)
             flow.dlq = inspect(cloud.sqs, exports["dlq_urls"][consumer_name], domain=domain_name, key_path=consumer.idempotency_key)
             flow.dlq_keys = {e.key_hash for e in flow.dlq if e.key_hash}
-            seen = _observe(cloud, flow, domain.source, keys, items)
-            flow.applied = set(seen)
-            flow.applied_twice = {k for k, n in seen.items() if n > 1}
+            observe = observer_for(consumer.handler, consumer.environment)
+            seen = observe(effects, domain=domain_name, function=function, routed=routed)
+            flow.applied = set(seen.applied) | (seen.implied - flow.dlq_keys)
+            flow.applied_twice = {k for k, n in seen.applied.items() if n > 1}
+            # An event in the DLQ was never applied: that its fields are absent is expected.
+            flow.disagreements = {k: v for k, v in seen.disagreements.items() if k not in flow.dlq_keys}
             result.append(flow)
     return result
 
 
-def _observe(
-    cloud: LocalCloud, flow: ConsumerFlow, source: str, keys: dict[str, Any], items: list[dict]
-) -> Counter:
-    """Key hash -> how many times its side effect is present, read with the handler's own layout."""
-    fn = flow.function
-    if flow.handler == "order_processor":
-        versions = {}
-        for item in items:
-            order = order_of(item["id"]["S"], fn)
-            if order is not None:
-                versions[order] = int(item["version"]["N"])
-        # Order state keeps the latest version: an event is applied once the state reached it.
-        return Counter(
-            h for h, (order, version) in keys.items() if versions.get(order, 0) >= version
-        ) - Counter({h: 1 for h in flow.dlq_keys})
-    if flow.handler == "analytics":
-        guarded = (guarded_key_hash(item["id"]["S"], fn) for item in items)
-        return Counter(h for h in guarded if h is not None)
-    if flow.handler == "audit_logger":
-        s3 = cloud.session.client("s3")
-        bucket = cloud.deployment.exports["archive_bucket"]
-        pages = s3.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=archive_prefix(flow.domain)
-        )
-        # Either layout (ARCHIVE_OBJECTS): a key counts once however many objects repeat it,
-        # as the audit_events_unique view does; a key archived with two payloads counts twice.
-        return archived_key_counts(
-            (o["Key"], s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
-            for page in pages
-            for o in page.get("Contents", [])
-        )
-    if flow.handler == "notification_sender":
-        topic = cloud.deployment.exports[flow.domain]["notifications_topic_arn"]
-        return Counter(
-            message["MessageAttributes"][KEY_HASH_ATTRIBUTE]["Value"]
-            for message in cloud.read_tap(name_of(topic))
-        )
-    if flow.handler == "fulfillment":
-        by_id = {fulfillment_id(source, key): h for h, key in keys.items()}
-        bus = cloud.deployment.exports[flow.domain]["bus_name"]
-        return Counter(
-            by_id.get(event["detail"]["fulfillmentId"], event["detail"]["fulfillmentId"])
-            for event in follow_ups(cloud, bus)
-        )
-    raise ValueError(f"no side-effect observer for handler {flow.handler!r}")
+class CloudEffects:
+    """`handlers.observation.Effects` over the emulator's services, each read once."""
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        self.cloud = cloud
+
+    @cached_property
+    def _items(self) -> list[dict]:
+        ddb = self.cloud.session.client("dynamodb")
+        table = self.cloud.deployment.exports["idempotency_table"]
+        return [item for page in ddb.get_paginator("scan").paginate(TableName=table) for item in page["Items"]]
+
+    def table_items(self) -> list[dict]:
+        return self._items
+
+    def archive_objects(self, domain: str) -> Iterator[tuple[str, bytes]]:
+        s3 = self.cloud.session.client("s3")
+        bucket = self.cloud.deployment.exports["archive_bucket"]
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=archive_prefix(domain))
+        for page in pages:
+            for listed in page.get("Contents", []):
+                yield listed["Key"], s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read()
+
+    def notifications(self, domain: str) -> list[dict]:
+        topic = self.cloud.deployment.exports[domain]["notifications_topic_arn"]
+        return self.cloud.read_tap(name_of(topic)) if topic else []
+
+    def follow_ups(self, domain: str) -> list[dict]:
+        return follow_ups(self.cloud, self.cloud.deployment.exports[domain]["bus_name"])
 
 
 def follow_ups(cloud: LocalCloud, bus: str) -> list[dict]:
@@ -169,10 +153,4 @@ def follow_ups(cloud: LocalCloud, bus: str) -> list[dict]:
 
 def counters_total(cloud: LocalCloud, function: str) -> int:
     """Sum of the analytics function's per-type, per-day counts, derived as its queries do."""
-    return sum(daily_counts(_table_items(cloud), function).values())
-
-
-def _table_items(cloud: LocalCloud) -> list[dict]:
-    ddb = cloud.session.client("dynamodb")
-    table = cloud.deployment.exports["idempotency_table"]
-    return [item for page in ddb.get_paginator("scan").paginate(TableName=table) for item in page["Items"]]
+    return sum(daily_counts(CloudEffects(cloud).table_items(), function).values())

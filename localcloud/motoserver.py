@@ -1,5 +1,5 @@
-"""moto over HTTP, in the emulator's process, for the function workers (other processes); and
-the `atomic-writes` bridge.
+"""moto over HTTP, in the emulator's process, for the function workers (other processes); the
+`atomic-writes` bridge; and the faults injected into the consumers' side effects (`downstream`).
 
 `MotoServer` is moto's ThreadedMotoServer on a free loopback port. It serves moto's module-level
 backends, the same ones the emulator's own in-process clients (`mock_aws`) reach, so a queue the
@@ -38,6 +38,8 @@ from moto.moto_server.werkzeug_app import (
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
+from localcloud.downstream import Downstream, with_faults
+
 SERIALISED = ("dynamodb", "s3")
 _LOCKS = {service: threading.RLock() for service in SERIALISED}
 
@@ -49,8 +51,9 @@ class _QuietHandler(MotoRequestHandler):
         pass
 
 
-def _backend_app(service: Any) -> Any:
-    """moto's app for one service; a serialised service's app takes its lock per request."""
+def _backend_app(service: Any, downstream: Downstream | None) -> Any:
+    """moto's app for one service; a serialised service's app takes its lock per request, and
+    the consumers' side-effect calls meet `downstream`'s faults first."""
     app = create_backend_app(service)
     lock = _LOCKS.get(service)
     if lock is not None:
@@ -61,6 +64,8 @@ def _backend_app(service: Any) -> Any:
                 return handle(environ, start_response)
 
         app.wsgi_app = one_at_a_time
+    if downstream is not None:
+        app.wsgi_app = with_faults(service, app.wsgi_app, downstream)
     return app
 
 
@@ -75,13 +80,14 @@ class _Dispatcher(DomainDispatcherApplication):
 
 
 class MotoServer(ThreadedMotoServer):
-    def __init__(self) -> None:
+    def __init__(self, downstream: Downstream | None = None) -> None:
         super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
+        self._downstream = downstream
 
     def _server_entry(self) -> None:
         # ThreadedMotoServer's own entry, with the serialised apps, the memoised dispatcher and
         # the quiet handler.
-        app = _Dispatcher(_backend_app)
+        app = _Dispatcher(functools.partial(_backend_app, downstream=self._downstream))
         self._server = make_server(
             self._ip_address, self._port, app, True, request_handler=_QuietHandler
         )

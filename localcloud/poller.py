@@ -20,11 +20,11 @@ Invocations are asynchronous: `step` hands a due batch to the function (`sandbox
 a worker process) and completes it on a later step, so the emulator keeps routing and other
 functions keep running meanwhile.
 
-Injected faults (`Faults`) are the emulator's, never the handlers': a transient failure fails a
-chosen record's first attempt before it reaches the handler (in a FIFO batch, with the later
-records of its message group), an outage fails every attempt of a function (a dependency down),
-a lost delete leaves a processed record in the queue so SQS delivers it again. The report labels
-them as injected.
+Injected faults (`Faults`) are the emulator's, never the handlers': a transient failure makes a
+chosen event's side effect fail on its first delivery (`downstream`: the consumer's downstream
+call gets the service's server error, so the handler's own failure path runs), an outage fails
+every side-effect call of a function (a dependency down), a lost delete leaves a processed record
+in the queue so SQS delivers it again. The report labels them as injected.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from handlers.runtime.envelope import business_key, digest
+from localcloud.downstream import Downstream, marks_of
 from localcloud.records import FunctionSpec
 from localcloud.sandbox import FunctionLogs, Invocation
 from offline.readers import MappingInputs
@@ -56,8 +58,8 @@ def detail_digest(body: str) -> str | None:
 class Faults:
     """Which business events (by `detail_digest`) get an injected fault, per consumer function."""
 
-    transient: set[str] = field(default_factory=set)  # first attempt fails
-    outage: set[str] = field(default_factory=set)  # function names whose every attempt fails
+    transient: set[str] = field(default_factory=set)  # first delivery's side effect fails
+    outage: set[str] = field(default_factory=set)  # function names whose side effects all fail
     lost_delete: set[str] = field(default_factory=set)  # first success is not deleted
     _seen: set[tuple[str, str, str]] = field(default_factory=set)
 
@@ -75,8 +77,8 @@ class MappingStats:
 
     invocations: int = 0
     records_succeeded: int = 0
-    records_failed: int = 0  # failed attempts, injected or reported by the function
-    injected_transient: int = 0
+    records_failed: int = 0  # failed attempts, as the function reported them
+    injected_transient: int = 0  # deliveries whose side effect was set to fail
     injected_redelivery: int = 0
     succeeded_after_retry: int = 0
     max_in_flight: int = 0
@@ -108,8 +110,7 @@ class InFlight:
     invocation: Invocation
     messages: list[dict]
     digests: dict[str, str | None]
-    injected: list[str]
-    delivered: list[dict]  # the records the function received
+    armed: list[int]  # the downstream faults armed for this invocation
 
 
 # Observers see each completed batch: the records the function received, and those that failed.
@@ -127,6 +128,7 @@ class MappingPoller:
         queue_url: str,
         region: str,
         faults: Faults,
+        downstream: Downstream,
         published_at: dict[str, float],
         environments: int,
         probe: Callable[[str], bool],
@@ -138,6 +140,8 @@ class MappingPoller:
         self.queue_url = queue_url
         self.region = region
         self.faults = faults
+        self.downstream = downstream
+        self._key_path = function.environment.get("IDEMPOTENCY_KEY_PATH", "")
         self.published_at = published_at  # detail digest -> publish time, for latency
         self.probe = probe  # bridges.MotoQueues.has_visible: skip a receive that finds nothing
         self.limit = min(mapping.maximum_concurrency or environments, environments)
@@ -204,29 +208,43 @@ class MappingPoller:
 
     def _dispatch(self, messages: list[dict]) -> None:
         digests = {m["MessageId"]: detail_digest(m["Body"]) for m in messages}
-        delivered, injected = self._inject_transient(messages, digests)
-        if not delivered:  # injected faults kept the whole batch from the function
-            self._settle(messages, digests, set(injected))
-            return
-        invocation = self.runtime.invoke({"Records": [self._record(m) for m in delivered]})
+        armed = [
+            self.downstream.arm(self.name, marks)
+            for m in messages
+            if self.faults.first("transient", self.name, digests[m["MessageId"]])
+            and (marks := self._marks(m["Body"]))
+        ]
+        self.stats.injected_transient += len(armed)
+        invocation = self.runtime.invoke({"Records": [self._record(m) for m in messages]})
         self.stats.invocations += 1
-        self._in_flight.append(InFlight(invocation, messages, digests, injected, delivered))
+        self._in_flight.append(InFlight(invocation, messages, digests, armed))
         self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._in_flight))
+
+    def _marks(self, body: str) -> frozenset[str]:
+        """How the function's side-effect requests name this record's event (none if its key
+        cannot be read: such a record is poison, and fails without help)."""
+        try:
+            key = business_key(json.loads(body), self._key_path)
+        except Exception:  # noqa: BLE001 - any unreadable record is the handler's to refuse
+            return frozenset()
+        return marks_of(key, digest(key))
 
     def _complete(self) -> int:
         self.runtime.poll()
         done = [f for f in self._in_flight if f.invocation.done]
         for flight in done:
             self._in_flight.remove(flight)
-            failed = set(flight.injected) | self._failures(flight)
+            for token in flight.armed:
+                self.downstream.disarm(token)
+            failed = self._failures(flight)
             for observe in self.observers:
-                observe(flight.delivered, failed)
+                observe(flight.messages, failed)
             self._settle(flight.messages, flight.digests, failed)
         return sum(len(f.messages) for f in done)
 
     def _failures(self, flight: InFlight) -> set[str]:
         """The ids of the records an invocation failed, as Lambda reads its outcome."""
-        ids = {m["MessageId"] for m in flight.delivered}
+        ids = {m["MessageId"] for m in flight.messages}
         invocation = flight.invocation
         if invocation.error is not None:  # an invocation error returns the whole batch
             return ids
@@ -262,30 +280,6 @@ class MappingPoller:
         self._delete([m for m in succeeded if m["MessageId"] not in redelivered])
         returned = failed | redelivered
         self._release([m for m in messages if m["MessageId"] in returned])
-
-    def _inject_transient(
-        self, messages: list[dict], digests: dict[str, str | None]
-    ) -> tuple[list[dict], list[str]]:
-        """Fail chosen records' first attempt before the function sees them. In a FIFO batch the
-        later records of the same message group fail with it, so the group keeps its order;
-        other groups go on to the function."""
-        if self.name in self.faults.outage:
-            self.stats.injected_transient += len(messages)
-            return [], [m["MessageId"] for m in messages]
-        to_handler: list[dict] = []
-        injected: list[str] = []
-        held_groups: set[str] = set()
-        for message in messages:
-            group = message.get("Attributes", {}).get("MessageGroupId")
-            if self.fifo and group in held_groups:
-                injected.append(message["MessageId"])
-            elif self.faults.first("transient", self.name, digests[message["MessageId"]]):
-                self.stats.injected_transient += 1
-                injected.append(message["MessageId"])
-                held_groups.add(group)
-            else:
-                to_handler.append(message)
-        return to_handler, injected
 
     def _record(self, message: dict) -> dict:
         attributes = message.get("Attributes", {})

@@ -43,6 +43,11 @@ class FunctionSpec:
     timeout_s: int
     memory_mb: int
 
+    @property
+    def module(self) -> str:
+        """The handler's catalogue name: "handlers.order_processor.handler" -> "order_processor"."""
+        return self.handler.split(".")[1]
+
 
 @dataclass(frozen=True)
 class RelaySpec:

@@ -12,10 +12,11 @@ from rich.text import Text
 
 from localcloud.bridges import BRIDGES
 from localcloud.emulator import LocalCloud
-from localcloud.flow import ConsumerFlow, matching, routed_to
+from localcloud.flow import ConsumerFlow, matching
 from localcloud.poller import MappingPoller
 from localcloud.records import DeployReport, name_of
 from localcloud.workload import Ledger
+from settings.feeds import feeds_on, rules_on
 
 
 def deploy_section(report: DeployReport, seconds: float) -> RenderableType:
@@ -53,14 +54,21 @@ def rules_section(cloud: LocalCloud, ledger: Ledger) -> RenderableType:
     table = Table(title="Events per rule (business events matched by each deployed rule's pattern)")
     for column in ("domain", "rule", "target", "events"):
         table.add_column(column, justify="right" if column == "events" else "left")
-    for domain_name, domain in cloud.config.domains.items():
-        for name, topic in domain.topics.items():
-            subscribers = [c for c, v in domain.consumers.items() if v.subscribe.topic == name]
-            count = len(matching(cloud, domain_name, topic.subscribe, ledger))
-            table.add_row(domain_name, name, f"SNS -> {', '.join(subscribers)}", str(count))
-        for name, consumer in domain.consumers.items():
-            if consumer.subscribe.topic is None:
-                table.add_row(domain_name, name, f"SQS {consumer.queue.kind}", str(len(routed_to(cloud, domain_name, name, ledger))))
+    config = cloud.config
+    for domain_name, domain in config.domains.items():
+        fed = feeds_on(config, domain_name)
+        readers = {feed.subscriber: (reader, consumer) for reader, consumer, feed in fed}
+        for subscriber, rule in rules_on(config, domain_name).items():
+            if subscriber in domain.topics:
+                subscribers = [c for _, c, feed in fed if feed.topic == subscriber]
+                target = f"SNS -> {', '.join(subscribers)}"
+            else:  # a consumer's queue: this domain's, or another's that reads it (also_from)
+                reader, consumer = readers[subscriber]
+                target = f"SQS {config.domains[reader].consumers[consumer].queue.kind}"
+                if reader != domain_name:
+                    target += f" of {reader}/{consumer}"
+            count = len(matching(cloud, domain_name, rule, ledger))
+            table.add_row(domain_name, subscriber, target, str(count))
     return table
 
 
@@ -88,6 +96,8 @@ def consumers_section(cloud: LocalCloud, flows: list[ConsumerFlow]) -> Renderabl
             Text("yes", style="green") if flow.conserved else Text(_problems(flow), style="bold red"),
         )
     table.caption = (
+        "injected fail: deliveries whose side-effect call was answered with the service's "
+        "server error (localcloud.downstream); "
         "cold: execution environments started (sandboxed worker processes running the deployed "
         "code and layer); limit: the mapping's declared maximum concurrency, capped at "
         f"{cloud.environments} environment(s) per function by the emulator"
@@ -121,7 +131,22 @@ def _problems(flow: ConsumerFlow) -> str:
         parts.append(f"{len(flow.unexpected)} unexpected")
     if flow.applied & flow.dlq_keys:
         parts.append(f"{len(flow.applied & flow.dlq_keys)} both applied and in DLQ")
+    if flow.disagreements:
+        parts.append(f"{len(flow.disagreements)} with fields not the event's")
     return "NO: " + ", ".join(parts)
+
+
+def disagreements_section(flows: list[ConsumerFlow], limit: int = 12) -> RenderableType:
+    """Effects that are present but do not match their event, field by field."""
+    rows = [(f, key, what) for f in flows for key, whats in f.disagreements.items() for what in whats]
+    table = Table(title="Effects that disagree with their event (read back per event, fields included)")
+    for column in ("consumer", "key hash", "what"):
+        table.add_column(column)
+    for flow, key, what in rows[:limit]:
+        table.add_row(f"{flow.domain}/{flow.consumer}", key[:12], what[:150])
+    if len(rows) > limit:
+        table.caption = f"{len(rows) - limit} more not shown"
+    return table
 
 
 def dlq_section(flows: list[ConsumerFlow], limit: int = 12) -> RenderableType:
@@ -166,12 +191,13 @@ def conservation_line(flows: list[ConsumerFlow]) -> RenderableType:
     applied = sum(len(f.applied) for f in flows)
     dead = sum(len(f.dlq_keys) for f in flows)
     missing = sum(len(f.missing) for f in flows)
+    wrong = sum(len(f.disagreements) for f in flows)
     ok = all(f.conserved for f in flows)
     style = "bold green" if ok else "bold red"
     return Text(
         f"Conservation: published-and-routed {routed} = applied {applied} + in DLQ {dead}; "
-        f"missing {missing}; applied twice {sum(len(f.applied_twice) for f in flows)} -> "
-        f"{'OK' if ok else 'VIOLATED'}",
+        f"missing {missing}; applied twice {sum(len(f.applied_twice) for f in flows)}; "
+        f"effects not matching their event {wrong} -> {'OK' if ok else 'VIOLATED'}",
         style=style,
     )
 
@@ -206,6 +232,7 @@ def flow_report(cloud: LocalCloud, ledger: Ledger, flows: list[ConsumerFlow], ti
         consumers_section(cloud, flows),
         pipes_section(cloud),
         dlq_section(flows),
+        *([disagreements_section(flows)] if any(f.disagreements for f in flows) else []),
         alarms_section(cloud),
         latency_section(cloud),
         conservation_line(flows),

@@ -26,6 +26,7 @@ import jmespath
 from botocore.exceptions import ClientError
 
 from handlers.logic.dynamo import error_code
+from handlers.observation import Effects, Observation, Routed
 from handlers.runtime.batch import BatchEffect
 from handlers.runtime.envelope import Incoming, digest
 from handlers.runtime.errors import PayloadMismatch, PoisonRecord
@@ -60,13 +61,19 @@ def key_hash_of(object_key: str) -> str | None:
     return None if name.startswith(BATCH_PREFIX) else name.removesuffix(SUFFIX)
 
 
-def archived_pairs(object_key: str, body: bytes) -> list[tuple[str, str]]:
-    """(key hash, payload hash) of each event an archive object holds, in either layout."""
+def archived_events(object_key: str, body: bytes) -> list[tuple[str, str, dict[str, Any]]]:
+    """(key hash, payload hash, event) of each event an archive object holds, in either layout."""
     key_hash = key_hash_of(object_key)
     if key_hash is not None:
-        return [(key_hash, digest(json.loads(body)["detail"]))]
+        event = json.loads(body)
+        return [(key_hash, digest(event["detail"]), event)]
     lines = [json.loads(line) for line in body.splitlines() if line.strip()]
-    return [(line[KEY_HASH_FIELD], line[PAYLOAD_HASH_FIELD]) for line in lines]
+    return [(line[KEY_HASH_FIELD], line[PAYLOAD_HASH_FIELD], line) for line in lines]
+
+
+def archived_pairs(object_key: str, body: bytes) -> list[tuple[str, str]]:
+    """(key hash, payload hash) of each event an archive object holds, in either layout."""
+    return [(key_hash, payload) for key_hash, payload, _ in archived_events(object_key, body)]
 
 
 def archived_key_counts(objects: Iterable[tuple[str, bytes]]) -> Counter:
@@ -80,6 +87,24 @@ def archived_key_counts(objects: Iterable[tuple[str, bytes]]) -> Counter:
         for key_hash, payload_hash in archived_pairs(name, body):
             payloads[key_hash].add(payload_hash)
     return Counter({key_hash: len(hashes) for key_hash, hashes in payloads.items()})
+
+
+def observed(effects: Effects, *, domain: str, function: str, routed: dict[str, Routed]) -> Observation:
+    """Each event once as the audit_events_unique view shows it, holding the event's detail and
+    type under its payload hash (a second payload under one key counts as a second effect)."""
+    seen = Observation()
+    objects = list(effects.archive_objects(domain))
+    seen.applied.update(archived_key_counts(objects))
+    for name, body in objects:
+        for key_hash, payload_hash, event in archived_events(name, body):
+            expected = routed.get(key_hash)
+            if expected is None:
+                continue
+            held = (event.get("detail-type"), event.get("detail"), payload_hash)
+            wanted = expected.incoming
+            if held != (wanted.detail_type, wanted.detail, digest(wanted.detail)):
+                seen.disagree(key_hash, f"{name} holds {held[0]} {held[1]} (hash {payload_hash[:12]}), not the event")
+    return seen
 
 
 def archiver(

@@ -24,6 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from handlers.logic.dynamo import attribute, error_code
+from handlers.observation import Effects, Observation, Routed
 from handlers.runtime.envelope import Incoming, digest
 from handlers.runtime.errors import PayloadMismatch
 from handlers.runtime.guards import ID_SEPARATOR, Outcome, expires_at, item_id, item_suffix
@@ -103,3 +104,20 @@ def counter(
         return Outcome.APPLIED
 
     return count
+
+
+def observed(effects: Effects, *, domain: str, function: str, routed: dict[str, Routed]) -> Observation:
+    """One guard item per event, carrying the event's type and payload hash."""
+    seen = Observation()
+    for item in effects.table_items():
+        key_hash = guarded_key_hash(item["id"]["S"], function)
+        if key_hash is None:
+            continue
+        seen.applied[key_hash] += 1
+        event = routed.get(key_hash)
+        if event is None:
+            continue
+        held = (item.get(DETAIL_TYPE, {}).get("S"), item.get("payloadHash", {}).get("S"))
+        if held != (event.incoming.detail_type, digest(event.incoming.detail)):
+            seen.disagree(key_hash, f"guard item holds type and payload hash {held}, not the event's")
+    return seen

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from handlers.producer import Event, publish
+from handlers.observation import Effects, Observation, Routed
 from handlers.runtime.envelope import Incoming, digest
 from handlers.runtime.guards import Outcome
 
@@ -28,17 +29,18 @@ def fulfillment_id(source: str, key: Any) -> str:
     return digest([source, key])
 
 
-def follow_up(incoming: Incoming) -> Event:
-    event = incoming.event
-    detail = {
-        "fulfillmentId": fulfillment_id(event["source"], incoming.key),
-        "trigger": {
-            "source": event["source"],
-            "detailType": incoming.detail_type,
-            "eventId": event["id"],
-        },
+def carried(incoming: Incoming) -> dict[str, Any]:
+    """What a hand-off says about its trigger, besides the trigger's event id."""
+    return {
+        "fulfillmentId": fulfillment_id(incoming.event["source"], incoming.key),
         **{k: incoming.detail[k] for k in CARRIED_FIELDS if k in incoming.detail},
     }
+
+
+def follow_up(incoming: Incoming) -> Event:
+    event = incoming.event
+    trigger = {"source": event["source"], "detailType": incoming.detail_type, "eventId": event["id"]}
+    detail = {**carried(incoming), "trigger": trigger}
     return Event(FOLLOW_UP, detail, resources=tuple(event.get("resources", ())))
 
 
@@ -54,3 +56,22 @@ def publisher(*, client: Any, bus_name: str, source: str) -> Callable[[Incoming]
         return Outcome.APPLIED
 
     return hand_off
+
+
+def observed(effects: Effects, *, domain: str, function: str, routed: dict[str, Routed]) -> Observation:
+    """One FulfillmentRequested per event on the domain's bus, by its fulfillmentId, carrying
+    the trigger's fields."""
+    by_id = {fulfillment_id(r.event["source"], r.key): (h, r) for h, r in routed.items()}
+    seen = Observation()
+    for event in effects.follow_ups(domain):
+        detail = event["detail"]
+        key_hash, trigger = by_id.get(detail["fulfillmentId"], (detail["fulfillmentId"], None))
+        seen.applied[key_hash] += 1
+        if trigger is None:
+            continue
+        held = {k: v for k, v in detail.items() if k != "trigger"}
+        said = detail.get("trigger", {})
+        named = (said.get("source"), said.get("detailType"))
+        if held != carried(trigger.incoming) or named != (trigger.event["source"], trigger.incoming.detail_type):
+            seen.disagree(key_hash, f"hand-off {detail} does not carry the trigger's fields")
+    return seen

@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import DictLoader, Environment, StrictUndefined, TemplateNotFound, UndefinedError
 
 from handlers.logic.templates import TEMPLATES
+from handlers.observation import Effects, Observation, Routed
 from handlers.runtime.envelope import Incoming
 from handlers.runtime.errors import PoisonRecord
 from handlers.runtime.guards import Outcome
@@ -41,6 +42,11 @@ def render(incoming: Incoming) -> tuple[str, str]:
 KEY_HASH_ATTRIBUTE = "eda-key-hash"
 
 
+def sns_subject(subject: str) -> str:
+    """SNS subjects: ASCII, no line breaks, at most 100 characters."""
+    return subject.encode("ascii", "replace").decode()[:100]
+
+
 def is_fifo_topic(topic_arn: str) -> bool:
     """SNS FIFO topic names end in .fifo; only they take a MessageDeduplicationId."""
     return topic_arn.endswith(".fifo")
@@ -61,8 +67,7 @@ def sns_sender(*, client: Any, topic_arn: str) -> Callable[[Incoming], Outcome]:
         )
         client.publish(
             TopicArn=topic_arn,
-            # SNS subjects: ASCII, no line breaks, at most 100 characters.
-            Subject=subject.encode("ascii", "replace").decode()[:100],
+            Subject=sns_subject(subject),
             Message=body,
             MessageAttributes={
                 "detail-type": {"DataType": "String", "StringValue": incoming.detail_type},
@@ -91,3 +96,20 @@ def ses_sender(*, client: Any, sender: str) -> Callable[[Incoming], Outcome]:
         return Outcome.APPLIED
 
     return send
+
+
+def observed(effects: Effects, *, domain: str, function: str, routed: dict[str, Routed]) -> Observation:
+    """One message per event on the domain's notifications topic, named by its key hash, with
+    the subject and body rendered from the event."""
+    seen = Observation()
+    for message in effects.notifications(domain):
+        key_hash = message["MessageAttributes"][KEY_HASH_ATTRIBUTE]["Value"]
+        seen.applied[key_hash] += 1
+        event = routed.get(key_hash)
+        if event is None:
+            continue
+        subject, body = render(event.incoming)
+        held = (message.get("Subject"), message.get("Message"))
+        if held != (sns_subject(subject), body):
+            seen.disagree(key_hash, f"notification {held[0]!r} is not the one rendered from the event")
+    return seen

@@ -21,6 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from handlers.logic.dynamo import attribute, error_code
+from handlers.observation import Effects, Observation, Routed
 from handlers.runtime.envelope import Incoming, digest
 from handlers.runtime.errors import PayloadMismatch, PoisonRecord
 from handlers.runtime.guards import Outcome, expires_at, item_id, item_suffix
@@ -185,3 +186,39 @@ class _Update:
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": self.values,
         }
+
+
+def observed(effects: Effects, *, domain: str, function: str, routed: dict[str, Routed]) -> Observation:
+    """Per event: every state field it carries is held from it or from a newer version that
+    carried it too, with that version's value. A field held from no version or an older one is
+    lost; the event then does not count as applied."""
+    states = {}
+    for item in effects.table_items():
+        order = order_of(item["id"]["S"], function)
+        if order is not None:
+            states[order] = item
+    by_version = {versioned_key(r.incoming): r for r in routed.values()}
+    seen = Observation()
+    for key_hash, event in routed.items():
+        order, version = versioned_key(event.incoming)
+        state = states.get(order)
+        if state is None or int(state["version"]["N"]) < version:
+            continue
+        lost, own = [], False
+        for name, value in state_fields(event.incoming).items():
+            source = state.get(provenance(name), {}).get("N")
+            if name not in state or source is None or int(source) < version:
+                lost.append(name)
+                continue
+            own |= int(source) == version
+            setter = by_version.get((order, int(source)))
+            if setter is None or attribute(setter.incoming.detail.get(name)) != state[name]:
+                said = "no routed event" if setter is None else repr(setter.incoming.detail.get(name))
+                seen.disagree(key_hash, f"{name} holds {state[name]} from v{source}; that version: {said}")
+        if lost:
+            seen.disagree(key_hash, f"{', '.join(sorted(lost))} lost (held from no version or an older one)")
+        elif own or int(state["version"]["N"]) == version:
+            seen.applied[key_hash] += 1
+        else:
+            seen.implied.add(key_hash)
+    return seen

@@ -12,7 +12,13 @@ class PoisonRecord(Exception):
 
 
 class PayloadMismatch(PoisonRecord):
-    """A business key already processed with a different payload: a producer bug, shown loudly."""
+    """A business key already processed with a different payload: a producer that re-sent an
+    event changed, or a key that does not tell the consumer's events apart, shown loudly."""
 
     def __init__(self, key: object) -> None:
-        super().__init__(f"business key {key!r} was already processed with a different payload")
+        super().__init__(
+            f"business key {key!r} was already processed with a different payload (a producer "
+            "re-sent the event changed, or the consumer's idempotency_key does not tell its "
+            "events apart: a key shared by several event types needs detail-type or a "
+            "version in it, e.g. '[detail-type, detail.shipmentId]')"
+        )

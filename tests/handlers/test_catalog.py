@@ -20,6 +20,7 @@ from handlers.catalog import (
     HandlerSpec,
     spec_for,
 )
+from handlers.observation import observer_for
 from handlers.runtime.guards import Outcome
 
 BATCH = 3
@@ -94,6 +95,18 @@ def test_every_choice_declares_its_delivery_semantics(spec: HandlerSpec):
     assert spec.custom_metrics[0] == "Records" and len(set(spec.custom_metrics)) == len(
         spec.custom_metrics
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "spec"), [(n, s) for n, entry in HANDLERS.items() for s in entry.choices], ids=repr
+)
+def test_every_choice_names_its_side_effect_and_where_to_observe_it(name: str, spec: HandlerSpec):
+    """The emulator fails `effect` calls to inject a failing dependency, and the flow check reads
+    the effect back with `observer`: a new handler plugs in through these two declarations."""
+    services = {"dynamodb", "s3", "sns", "ses", "events"}
+    assert spec.effect and all(service in services and op[:1].isupper() for service, op in spec.effect)
+    environment = {spec.choice.variable: spec.choice.value} if spec.choice else {}
+    assert callable(observer_for(name, environment))
 
 
 def test_a_functions_environment_selects_its_entry():

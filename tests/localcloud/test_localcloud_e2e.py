@@ -20,6 +20,9 @@ def test_conservation_every_event_applied_once_or_in_a_dlq(faulty_run):
         assert not flow.missing, f"{flow.domain}/{flow.consumer} lost {len(flow.missing)} event(s)"
         assert not flow.unexpected and not flow.applied_twice
         assert flow.applied | flow.dlq_keys == flow.routed
+        # Read back per event: every effect holds its own event's fields (order state: each
+        # field from the newest version that carried it, none lost).
+        assert not flow.disagreements, flow.disagreements
 
 
 def test_duplicates_are_delivered_but_applied_once(faulty_run):
@@ -38,6 +41,13 @@ def test_duplicates_are_delivered_but_applied_once(faulty_run):
 
 def test_transient_failure_is_applied_once_after_the_retry(faulty_run):
     cloud, ledger, observed = faulty_run
+    # The faults hit the side effect itself: the services answered the consumers' downstream
+    # calls with their server error, the handlers logged it and reported the record failed.
+    injected = [p for p in cloud.pollers if p.stats.injected_transient]
+    assert injected
+    for poller in injected:
+        assert cloud.downstream.failed[poller.name] >= 1, poller.name
+        assert any("injected by localcloud" in line for line in poller.logs.lines), poller.name
     retried = sum(p.stats.succeeded_after_retry for p in cloud.pollers)
     assert retried >= sum(p.stats.injected_transient for p in cloud.pollers) - sum(len(f.dlq) for f in observed)
     transient_keys = {p.digest for p in ledger.events if p.digest in ledger.faults.transient}

@@ -7,8 +7,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from localcloud.speedups import MotoQueues
+from localcloud.downstream import Downstream
 from localcloud.poller import Faults, MappingPoller
+from localcloud.speedups import MotoQueues
 from localcloud.records import FunctionSpec
 from localcloud.sandbox import FunctionLogs, Invocation
 from offline.program import ACCOUNT
@@ -75,9 +76,11 @@ def poller(
         owner=Owner(None, None, None),
     )
     spec = FunctionSpec("f", "f", "handlers.x.handler", {}, timeout_s=30, memory_mb=128)
+    faults = Faults()
     return MappingPoller(
-        mapping, spec, function, sqs=sqs, queue_url=url, region=REGION, faults=Faults(),
-        published_at={}, environments=environments, probe=MotoQueues(ACCOUNT, REGION).has_visible,
+        mapping, spec, function, sqs=sqs, queue_url=url, region=REGION, faults=faults,
+        downstream=Downstream(faults), published_at={}, environments=environments,
+        probe=MotoQueues(ACCOUNT, REGION).has_visible,
     )  # fmt: skip
 
 

@@ -10,10 +10,13 @@ import json
 import time
 from datetime import datetime, timedelta, timezone
 
+from handlers.logic import order_state
+from handlers.runtime.guards import Outcome
+from localcloud.flow import flows, follow_ups
+from localcloud.inprocess import load_handler
+from localcloud.workload import Ledger, Mix, Planned, drive
 from ops.dlq import inspect, redrive
 from ops.replay import replay
-from localcloud.flow import follow_ups
-from localcloud.workload import Ledger, Mix, Planned, drive
 from tests.localcloud.conftest import local_config
 
 STEPS = ["PaymentAuthorized", "PaymentCaptured", "PaymentRefunded"]
@@ -39,11 +42,14 @@ def test_fifo_order_per_payment_holds_and_other_payments_proceed_past_a_failure(
                 detail = json.loads(message["Body"])["detail"]
                 completed.append((detail["paymentId"], detail["sequence"]))
 
-    with fresh_cloud() as cloud:
+    # One object per event: a per-batch archive's PUT carries the whole batch, so its failure
+    # fails every record of the batch (as it would on AWS), which is not what this test is about.
+    per_event = local_config(**{"payments/audit": {"environment": {"ARCHIVE_OBJECTS": "per-event"}}})
+    with fresh_cloud(per_event) as cloud:
         poller = cloud.poller("local-payments-audit")
         poller.observers.append(record)
         planned = payment_steps(4)
-        # The second step of pay-1 fails once, in the middle of a batch of ten.
+        # The second step of pay-1 fails once in its archive PUT, in the middle of a batch of ten.
         failing = [p for p in planned if (p.detail["paymentId"], p.detail["sequence"]) == ("pay-1", 2)]
         cloud.faults.transient = {p.digest for p in failing}
         _drive(cloud, planned)
@@ -146,3 +152,39 @@ def _drive(cloud, planned: list[Planned]) -> Ledger:
     buses = {d: cloud.deployment.exports[d]["bus_name"] for d in cloud.config.domains}
     return drive(cloud.config, Mix(events=len(planned), duplicates=0, failures=0, poison=0), events_client=cloud.events,
                  buses=buses, faults=cloud.faults, published_at=cloud.published_at, planned=planned)
+
+
+def _order_versions_out_of_order(cloud) -> Ledger:
+    """OrderUpdated v2 applied first, OrderCreated v1 arriving after it (as after v1's failed
+    first delivery): the ledger of both."""
+    created = Planned("orders", "OrderCreated", {
+        "orderId": "late-1", "version": 1, "customerId": "c-9", "customerEmail": "ada@example.com",
+        "items": [{"sku": "sku-1", "quantity": 1, "unitPrice": 12.5}], "total": 12.5, "currency": "EUR",
+        "createdAt": "2026-01-02T03:04:05Z"})
+    updated = Planned("orders", "OrderUpdated", {"orderId": "late-1", "version": 2, "status": "PACKED",
+                                                 "updatedAt": "2026-01-02T04:00:00Z"})
+    ledger = _drive(cloud, [updated])
+    cloud.drain(timeout_s=60)
+    ledger.events += _drive(cloud, [created]).events
+    cloud.drain(timeout_s=60)
+    return ledger
+
+
+def test_an_older_version_arriving_late_still_gives_its_fields(fresh_cloud):
+    with fresh_cloud() as cloud:
+        ledger = _order_versions_out_of_order(cloud)
+        (processor,) = [f for f in flows(cloud, ledger) if f.handler == "order_processor"]
+    assert processor.conserved and len(processor.applied) == 2, processor
+
+
+def test_the_flow_check_sees_fields_an_order_consumer_loses(fresh_cloud, monkeypatch):
+    """The earlier consumer acknowledged an older version as superseded without writing: the
+    flow check, reading the state back per event, names the lost fields."""
+    monkeypatch.setattr(order_state, "_merge", lambda *args, **kwargs: Outcome.SUPERSEDED)
+    handler = "handlers.order_processor.handler"
+    with fresh_cloud(handlers={handler: load_handler(handler)}) as cloud:
+        ledger = _order_versions_out_of_order(cloud)
+        (processor,) = [f for f in flows(cloud, ledger) if f.handler == "order_processor"]
+    assert not processor.conserved and len(processor.missing) == 1
+    (lost,) = processor.disagreements.values()
+    assert "createdAt, currency, customerEmail, customerId, total lost" in lost[0]
