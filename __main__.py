@@ -71,15 +71,14 @@ platform = Platform(
     layers=layers,
 )
 domains = {
-    name: Domain(
-        name,
-        domain=domain,
-        names=names.domain(name),
-        retention=config.retention,
-        platform=platform,
-    )
-    for name, domain in config.domains.items()
+    name: Domain(name, config=config, names=names.domain(name), platform=platform)
+    for name in config.domains
 }
+# Consumers once every bus and its rules exist: a consumer may also read other domains' buses
+# (`also_from`), declared before or after its own.
+buses = {name: domain.routing for name, domain in domains.items()}
+for domain in domains.values():
+    domain.add_consumers(buses)
 
 pulumi.export("alarm_topic_arn", alarms.topic.arn)
 pulumi.export("idempotency_table", storage.table.name)

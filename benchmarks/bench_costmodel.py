@@ -10,9 +10,9 @@ time), measured in the same process.
 
 The generated stack is N copies of the shipped domains, cycled, each with a unique name and
 source, passed to the program as namespaced config the way the CLI passes it. A domain's schemas
-are read from schemas/<domain>/, which the copies do not have: for the run, `settings.load.SCHEMAS`
-points at a temporary folder in which every domain's folder links to the shipped domain's folder
-it copies. Nothing in the repository is written.
+are read from schemas/<domain>/, which the copies do not have: for the run, EDA_SCHEMAS_DIR
+(`settings.load.schema_root`) names a temporary folder in which every domain's folder links to
+the shipped domain's folder it copies. Nothing in the repository is written.
 
 Targets: prod under 3 s end to end, 100 domains under 30 s.
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import os
 import pstats
 import sys
 import tempfile
@@ -68,15 +69,15 @@ def generated_config(domains: int) -> tuple[dict, dict[str, str]]:
 @contextlib.contextmanager
 def schemas_for(origin: dict[str, str]):
     """Point schema look-ups at a temporary tree where each copy links to its original's schemas."""
-    shipped_schemas = load.SCHEMAS
+    shipped_schemas = load.schema_root()
     with tempfile.TemporaryDirectory(prefix="bench-schemas-") as tmp:
         for copy_name, name in origin.items():
             (Path(tmp) / copy_name).symlink_to(shipped_schemas / name, target_is_directory=True)
-        load.SCHEMAS = Path(tmp)
+        os.environ[load.SCHEMAS_VARIABLE] = tmp
         try:
             yield
         finally:
-            load.SCHEMAS = shipped_schemas
+            del os.environ[load.SCHEMAS_VARIABLE]
 
 
 def timed(fn, *args, **kwargs):

@@ -53,7 +53,7 @@ ENV = {
     "IDEMPOTENCY_KEY_PATH": "[detail.orderId, detail.version]",
     "IDEMPOTENCY_WINDOW_SECONDS": "2419200",
     "QUEUE_KIND": "standard",
-    "DOMAIN": "orders",
+    "EVENT_DOMAINS": '{"com.ascendion.orders": "orders"}',
 }
 
 

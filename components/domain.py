@@ -1,8 +1,15 @@
-"""Domain: composes routing, fan-out, queue and compute tiers for one business domain."""
+"""Domain: composes routing, fan-out, queue and compute tiers for one business domain.
+
+Built in two steps, so that domains may read each other's buses in any order (`also_from`): the
+constructor builds the domain's bus and every rule on it (other domains' consumers' included),
+its schedules and topics; `add_consumers`, once every domain's bus exists, builds the consumers,
+whose queues admit their rules on whichever buses they are, and connects those rules to them.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -16,8 +23,9 @@ from components.queue import ConsumerQueue, Encryption, Sender
 from components.routing import Routing, rule_patterns
 from components.schedules import DomainSchedules
 from handlers.catalog import HANDLERS
+from settings.feeds import event_domains, feeds, feeds_on
 from settings.load import schema_path
-from settings.model import ConsumerConfig, DomainConfig, Retention, idempotency_window_s
+from settings.model import ConsumerConfig, StackConfig, idempotency_window_s
 from settings.naming import DomainNames, archive_prefix, tags
 
 
@@ -26,22 +34,22 @@ class Domain(pulumi.ComponentResource):
         self,
         name: str,
         *,
-        domain: DomainConfig,
+        config: StackConfig,
         names: DomainNames,
-        retention: Retention,
         platform: Platform,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eda:domain:Domain", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        domain = config.domains[name]
+        retention = config.retention
+        self._name = name
+        self._config = config
         self._platform = platform
         self._domain = domain
         self._names = names
         self._retention = retention
         domain_tags = tags(names.stack, name)
-
-        def encryption(kind: str) -> Encryption:
-            return Encryption(kind, platform.key_arn if kind == "kms" else None)
 
         self.routing = Routing(
             f"{name}-routing",
@@ -51,12 +59,18 @@ class Domain(pulumi.ComponentResource):
                 t: json.loads(schema_path(name, t, e.schema_file).read_text())
                 for t, e in domain.event_types.items()
             },
-            subscriptions=rule_patterns(domain),
+            subscriptions=rule_patterns(config, name),
             archive_days=retention.archive_days,
             dlq_retention_days=retention.dlq_days,
-            encryption=encryption("sse-sqs"),
+            encryption=self._encryption("sse-sqs"),
             alarm_topic_arn=platform.alarm_topic_arn,
             tags=domain_tags,
+            # A rule that feeds another domain's consumer is that consumer's (settings.naming.tags).
+            rule_tags={
+                feed.subscriber: tags(names.stack, reader, consumer)
+                for reader, consumer, feed in feeds_on(config, name)
+                if reader != name
+            },
             opts=child,
         )
 
@@ -105,38 +119,52 @@ class Domain(pulumi.ComponentResource):
                 parent=self,
             )
 
+    def _encryption(self, kind: str) -> Encryption:
+        return Encryption(kind, self._platform.key_arn if kind == "kms" else None)
+
+    def add_consumers(self, buses: Mapping[str, Routing]) -> None:
+        """Each consumer's queue, ordering hop and function, and the targets of the rules that
+        feed it; `buses` is every domain's routing, by domain (a consumer's feeds may be on any)."""
+        name, names, domain = self._name, self._names, self._domain
+        platform, retention = self._platform, self._retention
+        child = pulumi.ResourceOptions(parent=self)
         self.queues: dict[str, ConsumerQueue] = {}
-        self.ingress: dict[str, pulumi.Input[str]] = {}  # the queue a consumer's rule targets
+        self.ingress: dict[str, pulumi.Input[str]] = {}  # the queue a consumer's rules target
         self.functions: dict[str, ConsumerFunction] = {}
         for consumer_name, consumer in domain.consumers.items():
             consumer_tags = tags(names.stack, name, consumer_name)
             fifo = consumer.queue.kind == "fifo"
-            sub = consumer.subscribe
-            # Per-entity groups: a pipe (same account, its role's IAM policy) sends to the queue.
+            consumer_feeds = feeds(self._config, name, consumer_name)
+            rules = [f for f in consumer_feeds if f.topic is None]
+            rule_arns = [buses[f.bus_domain].rules[f.subscriber].arn for f in rules]
+            # Per-entity groups: a pipe (same account, its role's IAM policy) sends to the queue;
+            # the rules send to its staging queue.
             grouped = consumer.queue.message_group_path is not None
-            if sub.topic is not None:
-                sender = Sender("sns.amazonaws.com", [self.topics[sub.topic].topic.arn])
-            elif grouped:
-                sender = None
-            else:
-                sender = Sender("events.amazonaws.com", [self.routing.rules[consumer_name].arn])
+            senders = [
+                Sender("sns.amazonaws.com", [self.topics[f.topic].topic.arn])
+                for f in consumer_feeds
+                if f.topic is not None
+            ]
+            if rules and not grouped:
+                senders.append(Sender("events.amazonaws.com", rule_arns))
             queue = ConsumerQueue(
                 f"{name}-{consumer_name}",
                 queue_name=names.queue(consumer_name, fifo),
                 dlq_name=names.dlq(consumer_name, fifo),
                 settings=consumer.queue,
                 dlq_retention_days=retention.dlq_days,
-                encryption=encryption(consumer.queue.encryption),
-                sender=sender,
+                encryption=self._encryption(consumer.queue.encryption),
+                senders=senders,
                 alarm_topic_arn=platform.alarm_topic_arn,
                 tags=consumer_tags,
                 opts=child,
             )
+            sub = consumer.subscribe
             if sub.topic is not None:
                 self.topics[sub.topic].subscribe(
                     consumer_name, queue.queue.arn, sub.filter_policy, admitted_by=[queue.policy]
                 )
-            elif grouped:
+            if grouped:
                 ordering = EntityOrdering(
                     f"{name}-{consumer_name}-ordering",
                     staging_name=names.staging_queue(consumer_name),
@@ -147,31 +175,27 @@ class Domain(pulumi.ComponentResource):
                     static_group=consumer_name,
                     target_queue_arn=queue.queue.arn,
                     consumer_queue=consumer.queue,
-                    encryption=encryption(consumer.queue.encryption),
+                    encryption=self._encryption(consumer.queue.encryption),
                     dlq_retention_days=retention.dlq_days,
-                    rule_arn=self.routing.rules[consumer_name].arn,
+                    rule_arns=rule_arns,
                     account_id=platform.account_id,
                     region=platform.region,
                     alarm_topic_arn=platform.alarm_topic_arn,
                     tags=consumer_tags,
                     opts=child,
                 )
-                self.ingress[consumer_name] = ordering.staging.queue.url
-                self.routing.connect(
-                    consumer_name,
-                    ordering.staging.queue.arn,
-                    admitted_by=[ordering.staging.policy],
-                    message_group_id=ordering.static_group,
-                    input_transformer=sub.input_transformer,
-                )
+                ingress, group = ordering.staging, ordering.static_group
             else:
-                self.ingress[consumer_name] = queue.queue.url
-                self.routing.connect(
-                    consumer_name,
-                    queue.queue.arn,
-                    admitted_by=[queue.policy],
-                    message_group_id=consumer.queue.message_group_id,
-                    input_transformer=sub.input_transformer,
+                ingress, group = queue, consumer.queue.message_group_id
+            if rules:
+                self.ingress[consumer_name] = ingress.queue.url
+            for feed in rules:
+                buses[feed.bus_domain].connect(
+                    feed.subscriber,
+                    ingress.queue.arn,
+                    admitted_by=[ingress.policy],
+                    message_group_id=group,
+                    input_transformer=feed.rule.input_transformer,
                 )
             self.queues[consumer_name] = queue
             self.functions[consumer_name] = ConsumerFunction(
@@ -198,7 +222,8 @@ class Domain(pulumi.ComponentResource):
             dashboard_body=self._dashboard_body(platform.region),
             opts=child,
         )
-        # What operators need (also the stack's export per domain).
+        # What operators need (also the stack's export per domain). The rules are those on this
+        # domain's bus, by subscriber: other domains' consumers that read it included.
         self.outputs = {
             "bus_arn": self.routing.bus.arn,
             "bus_name": self.routing.bus.name,
@@ -230,7 +255,9 @@ class Domain(pulumi.ComponentResource):
             ),
             "QUEUE_KIND": consumer.queue.kind,
             "FIFO_SKIP_GROUP_ON_ERROR": str(consumer.queue.fifo_on_failure == "hold-group").lower(),
-            "DOMAIN": domain_name,
+            "EVENT_DOMAINS": json.dumps(
+                event_domains(self._config, domain_name, consumer_name), sort_keys=True
+            ),
             "EVENT_SOURCE": domain.source,
             "EVENT_BUS_NAME": self.routing.bus.name,
         }

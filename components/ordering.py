@@ -9,6 +9,9 @@ from the event by a dynamic path ("Amazon EventBridge Pipes targets", dynamic pa
 `$.body.<key>` for an Amazon SQS source whose body is JSON). The same pattern is AWS's sample
 serverless-patterns/eventbridge-pipes-dynamic-message-group-id.
 
+Every rule that feeds the consumer targets the staging queue: its own, and one on each other
+domain's bus it reads (`also_from`), all under the same fixed group.
+
 The pipe has no dead-letter queue of its own for an SQS source: "A pipe inherits dead-letter queue
 (DLQ) behavior from the source" ("Amazon EventBridge Pipes error handling"), so the staging queue
 redrives to its own DLQ, alarmed like every other; AWS asks for maxReceiveCount >= 5 there.
@@ -52,7 +55,7 @@ class EntityOrdering(pulumi.ComponentResource):
         consumer_queue: QueueConfig,
         encryption: Encryption,
         dlq_retention_days: int,
-        rule_arn: pulumi.Input[str],
+        rule_arns: list[pulumi.Input[str]],
         account_id: pulumi.Input[str],
         region: str,
         alarm_topic_arn: pulumi.Input[str],
@@ -77,7 +80,7 @@ class EntityOrdering(pulumi.ComponentResource):
             ),
             dlq_retention_days=dlq_retention_days,
             encryption=encryption,
-            sender=Sender("events.amazonaws.com", [rule_arn]),
+            senders=[Sender("events.amazonaws.com", rule_arns)],
             alarm_topic_arn=alarm_topic_arn,
             tags=tags,
             opts=child,

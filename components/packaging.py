@@ -16,20 +16,23 @@ from pathlib import Path
 
 import pulumi
 
-from settings.load import ROOT, ConfigError
+from settings.load import ROOT, ConfigError, schema_root
 
-# Lambda loads `handlers.<name>.handler`; the handlers read event schemas from `schemas/`.
-PACKAGED = {"handlers": "*.py", "schemas": "*.json"}
+
+def packaged() -> dict[str, tuple[Path, str]]:
+    """Archive folder -> (source folder, files): Lambda loads `handlers.<name>.handler`, and the
+    handlers read event schemas from `schemas/` (the stack's schema tree, `schema_root`)."""
+    return {"handlers": (ROOT / "handlers", "*.py"), "schemas": (schema_root(), "*.json")}
 
 
 def code_files() -> dict[str, Path]:
     """Archive name -> source file. Only sources: no caches, tests or requirements, so the hash
     changes with the code and nothing else."""
     files = {}
-    for folder, pattern in PACKAGED.items():
-        for path in sorted((ROOT / folder).rglob(pattern)):
+    for folder, (source, pattern) in packaged().items():
+        for path in sorted(source.rglob(pattern)):
             if "__pycache__" not in path.parts:
-                files[path.relative_to(ROOT).as_posix()] = path
+                files[f"{folder}/{path.relative_to(source).as_posix()}"] = path
     return files
 
 

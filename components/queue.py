@@ -32,27 +32,30 @@ class Encryption:
 
 @dataclass(frozen=True)
 class Sender:
-    """The one AWS service resource allowed to send to a queue (`aws:SourceArn`)."""
+    """The AWS service resources of one service allowed to send to a queue (`aws:SourceArn`)."""
 
     service: str  # "events.amazonaws.com" | "sns.amazonaws.com" | "scheduler.amazonaws.com"
     source_arns: list[pulumi.Input[str]]
 
 
-def queue_policy(queue_arn: pulumi.Input[str], sender: Sender | None) -> pulumi.Output[str]:
-    """Admit the declared AWS service sender only; without one (a pipe's role in this account
-    sends under its IAM policy), the policy only refuses insecure transport."""
-    admit = []
-    if sender is not None:
-        admit.append(
-            {
-                "Sid": "OnlyDeclaredSenders",
-                "Effect": "Allow",
-                "Principal": {"Service": sender.service},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": sender.source_arns}},
-            }
-        )
+def queue_policy(queue_arn: pulumi.Input[str], senders: list[Sender]) -> pulumi.Output[str]:
+    """Admit the declared AWS service senders only, one statement per service (a consumer fed
+    by its domain's topic and by rules on other domains' buses has two), each resource by its
+    ARN: a rule's is `aws:SourceArn` when EventBridge sends ("Using resource-based policies for
+    Amazon EventBridge", Amazon SQS permissions, EventBridge User Guide), whichever bus it is on.
+    Without any (a pipe's role in this account sends under its IAM policy), the policy only
+    refuses insecure transport."""
+    admit = [
+        {
+            "Sid": "OnlyDeclaredSenders" if i == 0 else f"OnlyDeclaredSenders{i + 1}",
+            "Effect": "Allow",
+            "Principal": {"Service": sender.service},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": sender.source_arns}},
+        }
+        for i, sender in enumerate(senders)
+    ]
     return pulumi.Output.json_dumps(
         {
             "Version": "2012-10-17",
@@ -103,7 +106,7 @@ class DeadLetterQueue(pulumi.ComponentResource):
             self.policy = aws.sqs.QueuePolicy(
                 f"{name}-queue-policy",
                 queue_url=self.queue.url,
-                policy=queue_policy(self.queue.arn, sender),
+                policy=queue_policy(self.queue.arn, [sender]),
                 opts=child,
             )
         self.depth_alarm = alarm(
@@ -136,7 +139,7 @@ class ConsumerQueue(pulumi.ComponentResource):
         settings: QueueConfig,
         dlq_retention_days: int,
         encryption: Encryption,
-        sender: Sender | None,
+        senders: list[Sender],
         alarm_topic_arn: pulumi.Input[str],
         tags: dict[str, str],
         opts: pulumi.ResourceOptions | None = None,
@@ -185,7 +188,7 @@ class ConsumerQueue(pulumi.ComponentResource):
         self.policy = aws.sqs.QueuePolicy(
             f"{name}-queue-policy",
             queue_url=self.queue.url,
-            policy=queue_policy(self.queue.arn, sender),
+            policy=queue_policy(self.queue.arn, senders),
             opts=child,
         )
         self.age_alarm = alarm(

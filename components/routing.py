@@ -1,7 +1,9 @@
 """Routing tier: a domain's custom bus, its schemas, rules, targets, archive, policy and schedules.
 
 Rules are created first and targets later (`connect`), because a target's queue or topic policy
-names the rule's ARN as the only allowed sender.
+names the rule's ARN as the only allowed sender. A bus also carries the rules of other domains'
+consumers that read it (`also_from`, `settings.feeds`): each is a rule like any other here (the
+bus's retries, delivery DLQ and alarms), its target another domain's queue.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import pulumi_aws as aws
 from components.alarms import failure_alarm
 from components.iam import policy_document
 from components.queue import DeadLetterQueue, Encryption, Sender
-from settings.model import DomainConfig, InputTransformer
+from settings.feeds import rules_on
+from settings.model import DomainConfig, InputTransformer, StackConfig
 from settings.naming import DomainNames
 from settings.patterns import event_pattern
 
@@ -81,9 +84,12 @@ class Routing(pulumi.ComponentResource):
         encryption: Encryption,
         alarm_topic_arn: pulumi.Input[str],
         tags: dict[str, str],
+        rule_tags: dict[str, dict[str, str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`subscriptions` maps each subscriber (consumer or topic) to its deployed pattern."""
+        """`subscriptions` maps each subscriber (topic, consumer, or another domain's consumer)
+        to its deployed pattern; `rule_tags` the subscribers whose rule and alarms are tagged
+        otherwise than `tags` (another domain's consumers: theirs)."""
         super().__init__("eda:routing:Routing", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self._name = name
@@ -145,7 +151,7 @@ class Routing(pulumi.ComponentResource):
                 event_bus_name=self.bus.name,
                 event_pattern=json.dumps(pattern, sort_keys=True),
                 description=f"Routes {domain.source} events to {subscriber}",
-                tags=tags,
+                tags=rule_tags.get(subscriber, tags),
                 opts=child,
             )
             for subscriber, pattern in subscriptions.items()
@@ -165,7 +171,9 @@ class Routing(pulumi.ComponentResource):
         )
 
         for subscriber in subscriptions:
-            self._rule_alarms(subscriber, names.rule(subscriber), alarm_topic_arn, tags)
+            self._rule_alarms(
+                subscriber, names.rule(subscriber), alarm_topic_arn, rule_tags.get(subscriber, tags)
+            )
 
         self.register_outputs({"bus_arn": self.bus.arn, "bus_name": self.bus.name})
 
@@ -237,10 +245,8 @@ class Routing(pulumi.ComponentResource):
         )
 
 
-def rule_patterns(domain: DomainConfig) -> dict[str, dict[str, Any]]:
-    """Every subscriber fed by a rule on the domain's bus (topics and direct consumers)."""
-    patterns = {name: event_pattern(t.subscribe, domain.source) for name, t in domain.topics.items()}
-    for name, consumer in domain.consumers.items():
-        if consumer.subscribe.topic is None:
-            patterns[name] = event_pattern(consumer.subscribe, domain.source)
-    return patterns
+def rule_patterns(config: StackConfig, domain_name: str) -> dict[str, dict[str, Any]]:
+    """Every subscriber fed by a rule on the domain's bus, with its deployed pattern: topics,
+    consumers fed by a rule, other domains' consumers that also read it (`settings.feeds`)."""
+    source = config.domains[domain_name].source
+    return {s: event_pattern(rule, source) for s, rule in rules_on(config, domain_name).items()}

@@ -213,7 +213,9 @@ _AUDIT_PER_EVENT = replace(
     delivery_reason=(
         "The conditional PUT at the business key's own object name is both the guard and the "
         "effect: a retry can neither add a second object nor overwrite the first, and a key "
-        "re-sent with a different payload fails the record (PayloadMismatch)."
+        "re-sent with a different payload fails the record (PayloadMismatch). The name sits "
+        "under the event's business date, so a re-send whose date changed lands in another "
+        "partition: the view's conflict query lists it."
     ),
     s3_puts_per_event=1,
     s3_puts_per_duplicate=1,

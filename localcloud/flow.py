@@ -22,6 +22,7 @@ from localcloud.emulator import LocalCloud
 from localcloud.records import name_of
 from localcloud.workload import Ledger, Planned
 from ops.dlq import DlqEntry, inspect
+from settings.feeds import event_domains, feeds
 from settings.model import SubscriptionConfig
 from settings.naming import archive_prefix
 from settings.patterns import EVENTBRIDGE, SNS_MESSAGE_BODY, compile_pattern, event_pattern
@@ -66,10 +67,13 @@ def envelope(p: Planned, source: str) -> dict[str, Any]:
 
 
 def routed_to(cloud: LocalCloud, domain_name: str, consumer_name: str, ledger: Ledger) -> list[Planned]:
-    domain = cloud.config.domains[domain_name]
-    sub = domain.consumers[consumer_name].subscribe
-    rule = domain.topics[sub.topic].subscribe if sub.topic else sub
-    return matching(cloud, domain_name, rule, ledger, filter_policy=sub.filter_policy)
+    """The ledger's events the consumer's feeds deliver (`settings.feeds`): an event is put on
+    one bus, so the feeds' matches never overlap."""
+    return [
+        p
+        for feed in feeds(cloud.config, domain_name, consumer_name)
+        for p in matching(cloud, feed.bus_domain, feed.rule, ledger, filter_policy=feed.filter_policy)
+    ]
 
 
 def matching(
@@ -99,11 +103,12 @@ def flows(cloud: LocalCloud, ledger: Ledger) -> list[ConsumerFlow]:
             flow = ConsumerFlow(domain_name, consumer_name, consumer.handler, function)
             routed = {}
             for p in routed_to(cloud, domain_name, consumer_name, ledger):
-                event = envelope(p, domain.source)
+                event = envelope(p, cloud.config.domains[p.domain].source)
                 key = business_key(event, consumer.idempotency_key)
                 routed[digest(key)] = Routed(event, key)
             flow.routed = set(routed)
-            flow.dlq = inspect(cloud.sqs, exports["dlq_urls"][consumer_name], domain=domain_name, key_path=consumer.idempotency_key)
+            domains = event_domains(cloud.config, domain_name, consumer_name)
+            flow.dlq = inspect(cloud.sqs, exports["dlq_urls"][consumer_name], domains=domains, key_path=consumer.idempotency_key)
             flow.dlq_keys = {e.key_hash for e in flow.dlq if e.key_hash}
             observe = observer_for(consumer.handler, consumer.environment)
             seen = observe(effects, domain=domain_name, function=function, routed=routed)

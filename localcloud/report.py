@@ -160,7 +160,7 @@ def dlq_section(flows: list[ConsumerFlow], limit: int = 12) -> RenderableType:
                 table.add_row(f"{flow.domain}/{flow.consumer}", entry.detail_type, str(entry.key), str(entry.receive_count), entry.reason[:130])
             shown += 1
     if shown > limit:
-        table.caption = f"{shown - limit} more not shown; `python -m localcloud dlq inspect` lists all"
+        table.caption = f"{shown - limit} more not shown; `python -m ops dlq inspect` lists all"
     return table
 
 

@@ -1,13 +1,21 @@
-"""A reproducible workload across every domain of a stack, in the shapes its schemas declare.
+"""A reproducible workload across every domain of a stack, generated from its event schemas.
 
 Events are spread over the event types in proportion to their projected monthly volume (at least
-one each), and shaped per domain so the consumers' business keys behave as in production: an
-order's versions increase, a payment's steps are sequenced, a stock movement has its own id.
+one each). Each detail is generated from its type's JSON Schema (`schema_samples`), enum values
+taking turns so content routing (e.g. status CONFIRMED) gets its share. The fields the domain's
+consumers key on (`idempotency_key`, a FIFO queue's `message_group_path`) are then set so the
+keys behave as in production:
+- a key of an id and an integer (`[detail.orderId, detail.version]`) is an entity and its version:
+  the types sharing the id form one chain per entity, ordered by the lowest version each allows,
+  then as declared (OrderCreated 1, OrderUpdated 2, 3, ...; PaymentAuthorized 1, PaymentCaptured 2,
+  PaymentRefunded 3), and each entity's events reach the bus in that order;
+- any other key field (`detail.movementId`) is fresh in every event.
 
 Injected on top (all labelled as injected in the report):
 - duplicates: half re-published through the producer (a new event id, the same business event),
   half "lost deletes" (the same SQS message delivered again, see `poller.Faults`);
-- transient failures: the first attempt of chosen events fails in the poller;
+- transient failures: the side effect of chosen events fails on their first delivery to each
+  consumer (the downstream call gets the service's server error, `localcloud.downstream`);
 - poison: schema-invalid events put on the bus directly with PutEvents, as a producer without
   this library could (`publish` itself refuses them). They keep their business ids, so routing
   and the DLQ report still name them.
@@ -16,17 +24,24 @@ Injected on top (all labelled as injected in the report):
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
+
+import jmespath
 
 from handlers.producer import Event, publish
 from localcloud.poller import Faults, detail_digest
+from localcloud.schema_samples import Path, Sampler, bounds
+from settings.keys import field_paths, received_types
+from settings.load import schema_path
 from settings.model import StackConfig
 
 POISON_FIELD = "injectedPoison"  # every schema forbids additional properties
+TypeId = tuple[str, str]  # (domain, detail type)
 
 
 @dataclass(frozen=True)
@@ -75,78 +90,154 @@ class Ledger:
 
 def plan(config: StackConfig, mix: Mix) -> list[Planned]:
     rng = random.Random(mix.seed)
-    total_volume = sum(t.monthly_volume for d in config.domains.values() for t in d.event_types.values())
-    planned: list[Planned] = []
+    samplers = {
+        (domain_name, detail_type): _sampler(domain_name, detail_type, event_type.schema_file)
+        for domain_name, domain in config.domains.items()
+        for detail_type, event_type in domain.event_types.items()
+    }
+    keys, ids = _keys(config, samplers), _Ids()
+    total_volume = sum(
+        t.monthly_volume for d in config.domains.values() for t in d.event_types.values()
+    )
+    ordered: list[tuple[int, Planned]] = []
     for domain_name, domain in config.domains.items():
-        for detail_type, event_type in domain.event_types.items():
-            count = max(1, round(mix.events * event_type.monthly_volume / max(total_volume, 1)))
-            planned += [_shape(domain_name, detail_type, i, rng) for i in range(count)]
-    rng.shuffle(planned)
-    # Order versions and payment steps must reach the bus in order for ordering to mean anything.
-    planned.sort(key=_sequence)
+        counts = {
+            detail_type: max(1, round(mix.events * t.monthly_volume / max(total_volume, 1)))
+            for detail_type, t in domain.event_types.items()
+        }
+        mine = {t: (samplers[domain_name, t], keys[domain_name, t]) for t in counts}
+        ordered += _domain_events(domain_name, counts, mine, ids, rng)
+    rng.shuffle(ordered)
+    # Versions and sequences must reach the bus in order per entity for ordering to mean anything.
+    ordered.sort(key=lambda step_and_event: step_and_event[0])
+    planned = [p for _, p in ordered]
     poison = set(rng.sample(range(len(planned)), round(len(planned) * mix.poison)))
     return [
-        Planned(p.domain, p.detail_type, {**p.detail, POISON_FIELD: True}, poison=True) if i in poison else p
+        Planned(p.domain, p.detail_type, {**p.detail, POISON_FIELD: True}, poison=True)
+        if i in poison
+        else p
         for i, p in enumerate(planned)
     ]
 
 
-def _sequence(p: Planned) -> int:
-    return int(p.detail.get("version") or p.detail.get("sequence") or 0)
+def _sampler(domain_name: str, detail_type: str, schema_file: str | None) -> Sampler:
+    path = schema_path(domain_name, detail_type, schema_file)
+    return Sampler(json.loads(path.read_text()), f"{domain_name}/{detail_type} ({path})")
 
 
-def _stamp(rng: random.Random) -> str:
-    moment = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=rng.randrange(86_400 * 30))
-    return moment.isoformat().replace("+00:00", "Z")
+class _Keys(NamedTuple):
+    """The detail fields an event type's consumers key on, by the values they need."""
+
+    ids: tuple[Path, ...]  # an entity's id: the same in each event of its chain
+    steps: tuple[Path, ...]  # its version or sequence: increasing along the chain
+    single: tuple[Path, ...]  # fresh in every event
 
 
-STATUSES = ["CONFIRMED", "PACKED", "SHIPPED", "DELIVERED"]
+class _Ids:
+    """Key values handed out per field over the whole stack: an id never names two entities,
+    not even for a consumer that also reads another domain's events."""
+
+    def __init__(self) -> None:
+        self.serial: Counter[Path] = Counter()
+        self.taken: defaultdict[Path, set[Any]] = defaultdict(set)
+
+    def fresh(self, sampler: Sampler, path: Path) -> Any:
+        value = sampler.unique(path, self.serial[path], self.taken[path])
+        self.serial[path] += 1
+        self.taken[path].add(value)
+        return value
 
 
-def _shape(domain: str, detail_type: str, i: int, rng: random.Random) -> Planned:
-    """One schema-valid detail; ids derive from `i`, so versions and steps line up per entity."""
-    if detail_type == "OrderCreated":
-        quantity, price = rng.randint(1, 3), round(rng.uniform(5, 200), 2)
-        detail = {
-            "orderId": f"o-{i:06d}",
-            "version": 1,
-            "customerId": f"c-{rng.randrange(500):04d}",
-            "customerEmail": f"customer{i}@example.com",
-            "items": [{"sku": f"sku-{rng.randrange(100):03d}", "quantity": quantity, "unitPrice": price}],
-            "total": round(quantity * price, 2),
-            "currency": "EUR",
-            "createdAt": _stamp(rng),
-        }
-    elif detail_type == "OrderUpdated":
-        # Several updates per order: versions 2, 3, ... of a smaller set of orders.
-        order, step = divmod(i, len(STATUSES))
-        detail = {
-            "orderId": f"o-{order:06d}",
-            "version": step + 2,
-            "status": STATUSES[step],
-            "updatedAt": _stamp(rng),
-        }
-    elif detail_type.startswith("Payment"):
-        step = {"PaymentAuthorized": 1, "PaymentCaptured": 2, "PaymentRefunded": 3}.get(detail_type, 1)
-        detail = {
-            "paymentId": f"p-{i:06d}",
-            "sequence": step,
-            "orderId": f"o-{i:06d}",
-            "amount": round(rng.uniform(5, 500), 2),
-            "currency": "EUR",
-            "occurredAt": _stamp(rng),
-        }
-    elif detail_type == "InventoryReconcileRequested":
-        detail = {"movementId": f"reconcile-{i:06d}", "scope": "stale-reservations"}
-    else:
-        detail = {
-            "movementId": f"{detail_type}-{i:06d}",
-            "sku": f"sku-{rng.randrange(100):03d}",
-            "warehouseId": f"wh-{rng.randrange(4)}",
-            "quantity": rng.randint(1, 20),
-            "occurredAt": _stamp(rng),
-        }
-    return Planned(domain, detail_type, detail)
+@dataclass
+class _Entity:
+    ids: dict[Path, Any]
+    last: int  # its latest version (or sequence)
+
+
+def _domain_events(
+    domain_name: str,
+    counts: dict[str, int],
+    types: dict[str, tuple[Sampler, _Keys]],
+    ids: _Ids,
+    rng: random.Random,
+) -> list[tuple[int, Planned]]:
+    """(version or sequence, event) for each event of one domain, chained per entity."""
+    chains: defaultdict[tuple[Path, ...], list[str]] = defaultdict(list)
+    for detail_type, (_, key) in types.items():
+        chains[key.ids].append(detail_type)
+    events = []
+    for entity_fields, chained in chains.items():
+        entities: list[_Entity] = []
+        # A creation (version const 1) comes before updates (minimum 2); equals keep declared order.
+        for detail_type in sorted(chained, key=lambda t: _steps(*types[t])[0]):
+            sampler, key = types[detail_type]
+            low, high = _steps(sampler, key)
+            earlier = len(entities)
+            for index in range(counts[detail_type]):
+                detail, step = sampler.detail(rng, index), 0
+                if entity_fields:
+                    # Continue the entities earlier types started, in turn; a new one if none fits.
+                    entity = entities[index % earlier] if earlier else None
+                    if entity is None or max(entity.last + 1, low) > high:
+                        entity = _Entity({p: ids.fresh(sampler, p) for p in entity_fields}, low - 1)
+                        entities.append(entity)
+                    entity.last = step = max(entity.last + 1, low)
+                    for path in entity_fields:
+                        _put(detail, path, entity.ids[path])
+                    for path in key.steps:
+                        _put(detail, path, step)
+                for path in key.single:
+                    _put(detail, path, ids.fresh(sampler, path))
+                sampler.check(detail)
+                events.append((step, Planned(domain_name, detail_type, detail)))
+    return events
+
+
+def _keys(config: StackConfig, samplers: dict[TypeId, Sampler]) -> dict[TypeId, _Keys]:
+    """Per (domain, event type), the detail fields the consumers receiving it key on
+    (`idempotency_key`, FIFO `message_group_path`).
+
+    A key of string ids and integers (`[detail.orderId, detail.version]`) versions an entity; any
+    other key field (`detail.movementId`, a FIFO group alone) identifies one event.
+    """
+    declared: defaultdict[TypeId, list[list[Path]]] = defaultdict(list)
+    for domain_name, domain in config.domains.items():
+        for consumer_name, consumer in domain.consumers.items():
+            paths = field_paths(jmespath.compile(consumer.idempotency_key).parsed)
+            key = [p[1:] for p in paths if p[0] == "detail" and len(p) > 1]
+            group = consumer.queue.message_group_path
+            for received in received_types(config, domain_name, consumer_name):
+                declared[received].append(key)
+                if group is not None:
+                    declared[received].append([tuple(group.removeprefix("$.detail.").split("."))])
+    found = {}
+    for event_type, sampler in samplers.items():
+        ids, steps, single = {}, {}, {}  # insertion-ordered sets
+        for key in declared[event_type]:
+            kinds = {path: sampler.node(path).get("type") for path in key}
+            key_ids = [p for p in key if kinds[p] == "string"]
+            key_steps = [p for p in key if kinds[p] == "integer"]
+            if key_ids and key_steps:
+                ids |= dict.fromkeys(key_ids)
+                steps |= dict.fromkeys(key_steps)
+            else:
+                single |= dict.fromkeys(key)
+        single = {p: None for p in single if p not in ids and p not in steps}
+        found[event_type] = _Keys(tuple(sorted(ids)), tuple(steps), tuple(single))
+    return found
+
+
+def _steps(sampler: Sampler, key: _Keys) -> tuple[int, float]:
+    """The lowest and highest version (or sequence) an event type's schema allows."""
+    spans = [bounds(sampler.node(path)) for path in key.steps]
+    low = max((lo for lo, _ in spans if lo is not None), default=1)
+    return low, min((hi for _, hi in spans if hi is not None), default=math.inf)
+
+
+def _put(detail: dict[str, Any], path: Path, value: Any) -> None:
+    for name in path[:-1]:
+        detail = detail.setdefault(name, {})
+    detail[path[-1]] = value
 
 
 def drive(

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         found = changes(before, declared(inventory))
         for kind, style in (("added", "green"), ("changed", "yellow"), ("removed", "red")):
             for key in found[kind]:
-                console.print(f"[{style}]{kind:8}[/{style}] {key}")
+                console.print(f"[{style}]{kind:8}[/{style}] {key}", soft_wrap=True)
         counts = ", ".join(f"{len(v)} {k}" for k, v in found.items())
         console.print(f"{args.stack} against {args.diff}: {counts}")
         return 0

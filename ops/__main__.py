@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ops import dlq, replay
 from ops.verify import Clients, verify
+from settings.feeds import event_domains
 from settings.load import ConfigError, from_stack_file
 
 
@@ -45,11 +46,12 @@ def parser() -> argparse.ArgumentParser:
     actions = queues.add_subparsers(dest="action", required=True)
     inspect = actions.add_parser("inspect", help="list a DLQ's messages with key and reason")
     inspect.add_argument("queue", help="DLQ name or URL")
+    inspect.add_argument("--stack", required=True, help="stack name: Pulumi.<stack>.yaml must exist")
     inspect.add_argument(
-        "--domain", required=True, help="the domain whose schemas judge the events"
-    )
-    inspect.add_argument(
-        "--key-path", required=True, help="the consumer's idempotency_key (JMESPath)"
+        "--consumer",
+        required=True,
+        help="DOMAIN/CONSUMER whose DLQ it is: its idempotency_key and the schemas of the "
+        "domains it reads judge the events",
     )
     target(inspect)
     redrive = actions.add_parser("redrive", help="move a DLQ's messages back to its source queue")
@@ -87,6 +89,17 @@ def _client(service: str, args: argparse.Namespace):
     if service == "sqs":
         return BridgedSqs(client)
     return BridgedEvents(client, ACCOUNT, client.meta.region_name)
+
+
+def _consumer(stack: str, named: str) -> tuple[str, dict[str, str]]:
+    """A consumer's idempotency_key and the domains it reads (source -> domain)."""
+    config = from_stack_file(stack)
+    consumers = [f"{d}/{c}" for d, domain in config.domains.items() for c in domain.consumers]
+    if named not in consumers:
+        raise ConfigError(f"--consumer {named!r}: not a consumer of stack {stack!r}; allowed: {', '.join(consumers)}")
+    domain_name, consumer_name = named.split("/")
+    consumer = config.domains[domain_name].consumers[consumer_name]
+    return consumer.idempotency_key, event_domains(config, domain_name, consumer_name)
 
 
 def _queue_url(sqs, queue: str) -> str:
@@ -158,10 +171,15 @@ def main(argv: list[str] | None = None) -> int:
         sqs = _client("sqs", args)
         url = _queue_url(sqs, args.queue)
         if args.action == "inspect":
+            try:
+                key_path, domains = _consumer(args.stack, args.consumer)
+            except ConfigError as error:
+                print(error, file=sys.stderr)
+                return 2
             table = Table(title=url)
             for column in ("message id", "type", "business key", "receives", "reason"):
                 table.add_column(column)
-            for e in dlq.inspect(sqs, url, domain=args.domain, key_path=args.key_path):
+            for e in dlq.inspect(sqs, url, domains=domains, key_path=key_path):
                 table.add_row(e.message_id, e.detail_type, str(e.key), str(e.receive_count), e.reason)
             console.print(table)
         else:

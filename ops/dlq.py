@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,9 @@ class DlqEntry:
     body: str
 
 
-def inspect(sqs: Any, dlq_url: str, *, domain: str, key_path: str, limit: int = 10_000) -> list[DlqEntry]:
+def inspect(
+    sqs: Any, dlq_url: str, *, domains: Mapping[str, str], key_path: str, limit: int = 10_000
+) -> list[DlqEntry]:
     """Read up to `limit` messages without consuming them (each is made visible again)."""
     received: list[dict] = []
     while len(received) < limit:
@@ -49,10 +52,10 @@ def inspect(sqs: Any, dlq_url: str, *, domain: str, key_path: str, limit: int = 
                 for i, m in enumerate(received[start : start + 10])
             ],
         )
-    return [_entry(m, domain, key_path) for m in received]
+    return [_entry(m, domains, key_path) for m in received]
 
 
-def _entry(message: dict, domain: str, key_path: str) -> DlqEntry:
+def _entry(message: dict, domains: Mapping[str, str], key_path: str) -> DlqEntry:
     body = message["Body"]
     # The receive count the DLQ reports includes this inspection's own receives.
     count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 0))
@@ -66,7 +69,7 @@ def _entry(message: dict, domain: str, key_path: str) -> DlqEntry:
     except PoisonRecord:
         key = None
     try:
-        parse(body, domain=domain)
+        parse(body, domains=domains)
         reason = "valid event: the consumer kept failing on it (see its logs)"
     except PoisonRecord as exc:
         reason = f"poison: {exc}"

@@ -1,8 +1,9 @@
 """After `pulumi up`: prove that every declared route delivers, and say why one does not.
 
-For each route (`ops.routes`) one canary event goes on the domain's bus; the consumer records
-its receipt in the idempotency table instead of applying it (`handlers.runtime.canary`). A route
-is delivered when its receipt appears; otherwise the diagnosis reads what the stack holds: where
+For each route (`ops.routes`) one canary event goes on the bus of the route's rule (the
+consumer's domain's, or another's it reads `also_from`); the consumer records its receipt in the
+idempotency table instead of applying it (`handlers.runtime.canary`). A route is delivered when
+its receipt appears; otherwise the diagnosis reads what the stack holds: where
 the canary stopped (the consumer's DLQ, the bus's delivery DLQ, a topic's delivery DLQ), whether
 the queue's policy admits its sender, whether the rule has its target, and the alarms firing.
 Some failures are visible without sending anything (a queue policy that no longer admits the
@@ -60,7 +61,7 @@ def verify(
     run = uuid.uuid4().hex[:12]
     results = [Result(route, f"{run}-{i}") for i, route in enumerate(routes(config))]
     for result in results:
-        _static_checks(config, outputs, clients, result)
+        _static_checks(outputs, clients, result)
         if result.route.detail_type is None:
             result.problems.append(
                 "no declared event type matches this route's pattern: it can never deliver"
@@ -81,7 +82,7 @@ def verify(
             time.sleep(poll_s)
     for result in pending:
         result.problems.append(f"no receipt within {timeout_s:.0f} s")
-        result.problems += _where_it_stopped(config, outputs, clients, result)
+        result.problems += _where_it_stopped(outputs, clients, result)
     firing = _firing_alarms(config, clients)
     for result in results:
         if result.problems and firing:
@@ -95,11 +96,12 @@ def _function(outputs: dict[str, Any], route: Route) -> str:
 
 def _send(config: StackConfig, outputs: dict, clients: Clients, result: Result) -> None:
     route = result.route
+    bus = route.feed.bus_domain
     response = clients.events.put_events(
         Entries=[
             {
-                "EventBusName": outputs[route.domain]["bus_name"],
-                "Source": config.domains[route.domain].source,
+                "EventBusName": outputs[bus]["bus_name"],
+                "Source": config.domains[bus].source,
                 "DetailType": route.detail_type,
                 "Detail": json.dumps(route.detail),
                 "Resources": [MARKER + result.canary],
@@ -147,16 +149,16 @@ def _holds(clients: Clients, url: str | None, canary: str) -> bool:
     return found
 
 
-def _where_it_stopped(config: StackConfig, outputs: dict, clients: Clients, result: Result) -> list[str]:
+def _where_it_stopped(outputs: dict, clients: Clients, result: Result) -> list[str]:
     route = result.route
-    domain = outputs[route.domain]
+    domain, bus = outputs[route.domain], outputs[route.feed.bus_domain]
     places = [
         (domain["dlq_urls"].get(route.consumer), "in the consumer's DLQ: the function failed "
          "on it (see its log group and Errors metric)"),
-        (domain.get("delivery_dlq_url"), "in the bus's delivery DLQ: EventBridge could not "
+        (bus.get("delivery_dlq_url"), "in the bus's delivery DLQ: EventBridge could not "
          "deliver to the rule's target (permissions, key, or a missing target)"),
     ]
-    topic = config.domains[route.domain].consumers[route.consumer].subscribe.topic
+    topic = route.feed.topic
     if topic is not None:
         places.append((domain.get("topic_delivery_dlq_urls", {}).get(topic),
                        f"in topic {topic}'s delivery DLQ: SNS could not deliver to the queue"))
@@ -164,25 +166,23 @@ def _where_it_stopped(config: StackConfig, outputs: dict, clients: Clients, resu
     return stopped or ["not in any DLQ: still in flight, or dropped (no rule matched?)"]
 
 
-def _static_checks(config: StackConfig, outputs: dict, clients: Clients, result: Result) -> None:
+def _static_checks(outputs: dict, clients: Clients, result: Result) -> None:
     """What a route needs besides a message: a rule with its target, a queue that admits it."""
-    route = result.route
-    domain = outputs[route.domain]
-    consumer = config.domains[route.domain].consumers[route.consumer]
-    subscriber = consumer.subscribe.topic or route.consumer
+    route, feed = result.route, result.route.feed
+    bus = outputs[feed.bus_domain]
     if route.via.startswith("schedule"):
-        return  # the schedule's event takes the consumer's own rule, checked on that route
-    rule = domain["rule_names"][subscriber]
+        return  # the schedule's event takes the feed's rule, checked on that feed's route
+    rule = bus["rule_names"][feed.subscriber]
     try:
-        targets = clients.events.list_targets_by_rule(Rule=rule, EventBusName=domain["bus_name"])
+        targets = clients.events.list_targets_by_rule(Rule=rule, EventBusName=bus["bus_name"])
     except clients.events.exceptions.ResourceNotFoundException:
         result.problems.append(f"rule {rule} does not exist")
         return
     if not targets.get("Targets"):
         result.problems.append(f"rule {rule} has no target: every matching event is dropped")
-    if consumer.subscribe.topic is not None:
+    if feed.topic is not None:
         return  # the topic's policy admits the rule; the queue admits the topic (SNS checks)
-    queue = domain["ingress_urls"][route.consumer]
+    queue = outputs[route.domain]["ingress_urls"][route.consumer]
     policy = clients.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["Policy"])
     document = json.loads(policy.get("Attributes", {}).get("Policy") or "{}")
     admitted = [
@@ -191,7 +191,7 @@ def _static_checks(config: StackConfig, outputs: dict, clients: Clients, result:
         if s.get("Effect") == "Allow" and s.get("Principal") == {"Service": "events.amazonaws.com"}
         for arn in _as_list(s.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn"))
     ]
-    rule_arn = domain["rule_arns"][subscriber]
+    rule_arn = bus["rule_arns"][feed.subscriber]
     if rule_arn not in admitted:
         result.problems.append(
             f"the policy of {queue.rsplit('/', 1)[-1]} does not admit rule {rule}: EventBridge "

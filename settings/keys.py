@@ -3,8 +3,9 @@
 A consumer's `idempotency_key` is evaluated on every event it receives; a path to a field the
 event may lack fails that event on every delivery until it reaches the DLQ, and an unparsable one
 fails all of them. So the key is compiled here, and every field it names must be a required
-field of every event type the consumer can receive. The same holds for a FIFO consumer's
-`message_group_path`, and every schema must itself be valid JSON Schema.
+field of every event type the consumer can receive, from its own domain and from each domain it
+reads `also_from` (`settings.feeds`). The same holds for a FIFO consumer's `message_group_path`,
+and every schema must itself be valid JSON Schema.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from jmespath.exceptions import JMESPathError
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from settings.model import ConsumerConfig, DomainConfig, StackConfig, SubscriptionConfig
+from settings.feeds import feeds
+from settings.model import StackConfig
 from settings.patterns import EVENTBRIDGE, compile_pattern, event_pattern
 
 # Envelope fields EventBridge sets on every event (a key may name them).
@@ -42,12 +44,12 @@ def key_errors(
     for domain_name, domain in config.domains.items():
         for consumer_name, consumer in domain.consumers.items():
             where = f"domains.{domain_name}.consumers.{consumer_name}"
-            received = received_types(domain, consumer)
+            received = received_types(config, domain_name, consumer_name)
             yield from _idempotency_key(where, domain_name, consumer, received, schemas)
             group = consumer.queue.message_group_path
             if group is not None:
                 path = tuple(group.removeprefix("$.").split("."))
-                for problem in _missing(path, domain_name, received, schemas):
+                for _, problem in _missing(path, domain_name, received, schemas):
                     yield f"{where}.queue.message_group_path", (
                         f"{group!r}: {problem}; use a required field, e.g. $.detail.paymentId"
                     )
@@ -66,12 +68,48 @@ def _idempotency_key(where, domain_name, consumer, received, schemas):
     except JMESPathError as error:
         yield at, f"{key!r} is not JMESPath ({error}); e.g. {KEY_EXAMPLE}"
         return
-    paths = list(field_paths(tree))
-    if not paths:
+    fields = list(key_fields(tree))
+    if not fields:
         yield at, f"{key!r} names no field of the event; e.g. {KEY_EXAMPLE}"
-    for path in paths:
-        for problem in _missing(path, domain_name, received, schemas):
+    for alternatives in fields:
+        # `a || b` takes the first that is there: one of them must be, in every received type.
+        for problem in _unmet(alternatives, domain_name, received, schemas):
             yield at, f"{key!r}: {problem}; every delivery of such an event would fail"
+    domains = sorted({source_domain for source_domain, _ in received})
+    if len(domains) > 1 and ("source",) not in {p for a in fields for p in a}:
+        yield at, (
+            f"{key!r}: the consumer receives events of {', '.join(domains)}, whose producers "
+            "choose their ids independently: the key must name `source`, so that two domains' "
+            "events never share a key, e.g. '[source, detail.shipmentId || detail.orderId, "
+            "detail.version]'"
+        )
+
+
+def key_fields(node: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], ...]]:
+    """Each value a key is made of, as the field paths that can supply it: one path per plain
+    field, several for `a || b` (the first of them the event has)."""
+    if node.get("type") == "or_expression":
+        yield tuple(field_paths(node))
+    elif node.get("type") in ("field", "subexpression"):
+        yield from ((path,) for path in field_paths(node))
+    else:
+        for child in node.get("children", []):
+            if isinstance(child, dict):
+                yield from key_fields(child)
+
+
+def _unmet(alternatives, domain_name, received, schemas) -> Iterator[str]:
+    """What keeps each received type from supplying the value: every problem of a single path;
+    for `a || b`, the types none of the alternatives fits."""
+    problems = [dict(_missing(path, domain_name, received, schemas)) for path in alternatives]
+    if len(alternatives) == 1:
+        yield from dict.fromkeys(problems[0].values())  # an envelope problem is every type's
+        return
+    named = " || ".join(".".join(path) for path in alternatives)
+    for received_type in received:
+        if all(received_type in found for found in problems):
+            reasons = "; ".join(found[received_type] for found in problems)
+            yield f"none of {named} is a required field of {received_type[1]} ({reasons})"
 
 
 def field_paths(node: dict[str, Any]) -> Iterator[tuple[str, ...]]:
@@ -93,33 +131,43 @@ def field_paths(node: dict[str, Any]) -> Iterator[tuple[str, ...]]:
                 yield from field_paths(child)
 
 
-def _missing(path, domain_name, received, schemas) -> Iterator[str]:
+def _missing(path, domain_name, received, schemas) -> Iterator[tuple[tuple[str, str], str]]:
+    """(received type, problem) for each type that lacks `path` or leaves it optional."""
     if path[0] != "detail":
         if path[0] not in ENVELOPE:
-            yield f"{path[0]!r} is no field of an EventBridge event ({', '.join(sorted(ENVELOPE))})"
+            problem = f"{path[0]!r} is no field of an EventBridge event ({', '.join(sorted(ENVELOPE))})"
+            yield from ((t, problem) for t in received)
         return
-    for detail_type in received:
-        schema = schemas[(domain_name, detail_type)]
+    for source_domain, detail_type in received:
+        schema = schemas[(source_domain, detail_type)]
+        shown = detail_type if source_domain == domain_name else f"{source_domain}'s {detail_type}"
         node, walked = schema, ["detail"]
         for name in path[1:]:
             walked.append(name)
             if name not in node.get("properties", {}):
-                yield f"{'.'.join(walked)} is not a field of {detail_type}"
+                yield (source_domain, detail_type), f"{'.'.join(walked)} is not a field of {shown}"
                 break
             if name not in node.get("required", []):
-                yield f"{'.'.join(walked)} is optional in {detail_type}"
+                yield (source_domain, detail_type), f"{'.'.join(walked)} is optional in {shown}"
                 break
             node = node["properties"][name]
 
 
-def received_types(domain: DomainConfig, consumer: ConsumerConfig) -> list[str]:
-    """The declared event types whose source and detail-type the consumer's rule accepts
-    (content conditions are not evaluated: any event of such a type may arrive)."""
-    sub: SubscriptionConfig = consumer.subscribe
-    rule = domain.topics[sub.topic].subscribe if sub.topic is not None else sub
-    pattern = event_pattern(rule, domain.source)
-    envelope_only = {k: v for k, v in pattern.items() if k in ("source", "detail-type")}
-    matcher = compile_pattern(envelope_only, EVENTBRIDGE)
-    return [
-        t for t in domain.event_types if matcher.matches({"source": domain.source, "detail-type": t})
-    ]
+def received_types(
+    config: StackConfig, domain_name: str, consumer_name: str
+) -> list[tuple[str, str]]:
+    """(domain, detail type) of every declared event type whose source and detail-type one of
+    the consumer's feeds accepts (content conditions and filter policies are not evaluated: any
+    event of such a type may arrive)."""
+    received = []
+    for feed in feeds(config, domain_name, consumer_name):
+        domain = config.domains[feed.bus_domain]
+        pattern = event_pattern(feed.rule, domain.source)
+        envelope_only = {k: v for k, v in pattern.items() if k in ("source", "detail-type")}
+        matcher = compile_pattern(envelope_only, EVENTBRIDGE)
+        received += [
+            (feed.bus_domain, t)
+            for t in domain.event_types
+            if matcher.matches({"source": domain.source, "detail-type": t})
+        ]
+    return received

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from settings.feeds import feeds
 from settings.naming import StackNames
 
 if TYPE_CHECKING:
@@ -48,8 +49,12 @@ def composed_names(config: StackConfig) -> Iterator[tuple[str, str, int]]:
             yield at, names.function_role(consumer_name), ROLE
             yield at, names.queue(consumer_name, fifo), QUEUE
             yield at, names.dlq(consumer_name, fifo), QUEUE
-            if consumer.subscribe.topic is None:
-                yield at, names.rule(consumer_name), RULE
+            for feed in feeds(config, domain_name, consumer_name):
+                if feed.topic is not None:
+                    continue  # a topic's rule is the topic's, above
+                bus = feed.bus_domain
+                rule_at = at if bus == domain_name else f"{at}.also_from.{bus}"
+                yield rule_at, stack.domain(bus).rule(feed.subscriber), RULE
             if consumer.queue.message_group_path is not None:
                 yield at, names.staging_queue(consumer_name), QUEUE
                 yield at, names.staging_dlq(consumer_name), QUEUE

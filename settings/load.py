@@ -7,6 +7,7 @@ model, and a bad value fails before any resource is registered.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,10 @@ from settings.model import StackConfig
 
 PROJECT = "eda-platform"
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ROOT / "schemas"
+# Where schemas/<domain>/<DetailType>.json are read from, for every layer (the config checks, the
+# program's registry and code archive, the cost model, ops): the repository's schemas/ unless
+# EDA_SCHEMAS_DIR names another tree (tests and tools pricing or deploying other domains).
+SCHEMAS_VARIABLE = "EDA_SCHEMAS_DIR"
 
 
 class ConfigError(ValueError):
@@ -71,8 +75,12 @@ def parse_cli(values: dict[str, Any], *, stack: str, origin: str) -> StackConfig
     return parse({key: _decode(value) for key, value in values.items()}, stack=stack, origin=origin)
 
 
+def schema_root() -> Path:
+    return Path(os.environ.get(SCHEMAS_VARIABLE) or ROOT / "schemas")
+
+
 def schema_path(domain: str, detail_type: str, schema_file: str | None) -> Path:
-    return SCHEMAS / domain / (schema_file or f"{detail_type}.json")
+    return schema_root() / domain / (schema_file or f"{detail_type}.json")
 
 
 def _shown(path: Path) -> str:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from handlers.catalog import CUSTOM_METRICS_DEFAULT, CUSTOM_METRICS_VARIABLE, HANDLERS
+from settings.feeds import feed_errors
 from settings.limits import LOG_RETENTION_DAYS, concurrency_errors, name_errors
 from settings.patterns import (
     EVENTBRIDGE,
@@ -178,6 +179,17 @@ class ConsumerConfig(Strict):
         default=120, ge=1, description="Mean billed duration per batch, for the cost model"
     )
     environment: dict[str, str] = {}
+    also_from: dict[Name, SubscriptionConfig] = Field(
+        default={},
+        description="Other domains of the stack whose events this consumer also receives, each "
+        "named once: domain -> its event types (detail_types) or an EventBridge pattern, as in "
+        "subscribe but without topic or filter_policy, e.g. {shipping: {detail_types: "
+        "[ShipmentDelivered]}}. Each entry is one more rule, on that domain's bus (named "
+        "<stack>-<that domain>-<this domain>-<consumer>, tagged with this consumer), targeting "
+        "this consumer's queue (its staging queue with message_group_path) with that bus's "
+        "retries, delivery DLQ and alarms; the queue admits it. idempotency_key and "
+        "message_group_path must fit those domains' event types too",
+    )
 
     @field_validator("handler")
     @classmethod
@@ -203,6 +215,18 @@ class ConsumerConfig(Strict):
         if metrics not in ("on", "off"):
             raise ValueError(f"environment.{CUSTOM_METRICS_VARIABLE}={metrics!r}; allowed: on, off")
         return self
+
+    @field_validator("also_from")
+    @classmethod
+    def _rules_not_topics(cls, v: dict[str, SubscriptionConfig]) -> dict[str, SubscriptionConfig]:
+        for bus, rule in v.items():
+            if rule.topic is not None:
+                raise ValueError(
+                    f"{bus}: topic {rule.topic!r}: a topic fans out its own domain's events to "
+                    f"that domain's consumers; from {bus} give detail_types or pattern (a rule "
+                    f"on {bus}'s bus), e.g. {{{bus}: {{detail_types: [<DetailType>]}}}}"
+                )
+        return v
 
     @model_validator(mode="after")
     def _aws_limits(self) -> "ConsumerConfig":
@@ -307,14 +331,19 @@ class DomainConfig(Strict):
                         f"declare (declared: {', '.join(sorted(declared))})"
                     )
 
-        def check_pattern(where: str, sub: SubscriptionConfig) -> None:
+        def check_pattern(where: str, sub: SubscriptionConfig, consumer: bool) -> None:
             named = (sub.pattern or {}).get("source")
             if named is not None and named != [self.source]:
+                hint = (
+                    "; to read another domain's events too, name that domain under the "
+                    "consumer's also_from (one more rule, on that domain's bus), e.g. "
+                    "also_from: {<domain>: {detail_types: [<DetailType>]}}"
+                )
                 raise ValueError(
                     f"{where}.subscribe.pattern names source {named}, but a rule on this "
                     f"domain's bus sees only {self.source!r} events (the program pins the "
-                    "source): it could never match. Declare the consumer under the domain "
-                    "whose events it reads, or drop `source` from the pattern"
+                    "source): it could never match. Drop `source` from the pattern"
+                    + (hint if consumer else "")
                 )
             try:
                 compile_pattern(event_pattern(sub, self.source), EVENTBRIDGE)
@@ -323,7 +352,7 @@ class DomainConfig(Strict):
 
         for name, topic in self.topics.items():
             check_types(f"topics.{name}", topic.subscribe)
-            check_pattern(f"topics.{name}", topic.subscribe)
+            check_pattern(f"topics.{name}", topic.subscribe, consumer=False)
         for name, consumer in self.consumers.items():
             sub = consumer.subscribe
             if sub.topic is not None:
@@ -343,7 +372,7 @@ class DomainConfig(Strict):
                         raise ValueError(f"consumers.{name}.subscribe.filter_policy: {error}") from None
             else:
                 check_types(f"consumers.{name}", sub)
-                check_pattern(f"consumers.{name}", sub)
+                check_pattern(f"consumers.{name}", sub, consumer=True)
         for name, schedule in self.schedules.items():
             if schedule.detail_type not in declared:
                 raise ValueError(
@@ -427,8 +456,9 @@ class StackConfig(Strict):
     )
 
     @model_validator(mode="after")
-    def _aws_would_refuse(self) -> "StackConfig":
-        errors = name_errors(self) + concurrency_errors(self)
+    def _across_domains(self) -> "StackConfig":
+        """What only the whole stack shows: feeds between domains, composed names, quotas."""
+        errors = feed_errors(self) + name_errors(self) + concurrency_errors(self)
         if errors:
             raise ValueError("; ".join(errors))
         return self

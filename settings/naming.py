@@ -21,7 +21,12 @@ FIFO_SUFFIX = ".fifo"
 
 
 def tags(stack: str, domain: str | None = None, consumer: str | None = None) -> dict[str, str]:
-    """Cost-allocation tags: the project and stack always, the domain and consumer where owned."""
+    """Cost-allocation tags: the project and stack always, the domain and consumer where owned.
+
+    A resource is owned by what it exists for: a rule on domain B's bus that feeds consumer x
+    of domain A (`also_from`) is tagged A and x, as x's queue and function are; it goes when x
+    stops reading B, and its alarms are part of what x costs.
+    """
     result = {TAG_PROJECT: PROJECT, TAG_STACK: stack}
     if domain is not None:
         result[TAG_DOMAIN] = domain
@@ -106,6 +111,8 @@ class DomainNames:
         return f"{self.prefix}-notifications"
 
     def rule(self, subscriber: str) -> str:
+        """The rule on this domain's bus that feeds `subscriber`: one of its topics or
+        consumers, or another domain's consumer (`feed_subscriber`)."""
         return f"{self.prefix}-{subscriber}"
 
     def topic(self, topic: str) -> str:
@@ -153,6 +160,12 @@ class DomainNames:
 
     def schedule_role(self, schedule: str) -> str:
         return self.schedule(schedule)
+
+
+def feed_subscriber(domain: str, consumer: str) -> str:
+    """How consumer `consumer` of `domain` is known on another domain's bus that it also reads
+    (`also_from`): its rule there is `DomainNames(stack, bus).rule(feed_subscriber(...))`."""
+    return f"{domain}-{consumer}"
 
 
 def alarm_name(resource_name: str, what: str) -> str:

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from handlers.producer import Event, publish
 from handlers.observation import Effects, Observation, Routed
+from handlers.producer import Event, publish
 from handlers.runtime.envelope import Incoming, digest
 from handlers.runtime.guards import Outcome
 

@@ -191,7 +191,8 @@ class _Update:
 def observed(effects: Effects, *, domain: str, function: str, routed: dict[str, Routed]) -> Observation:
     """Per event: every state field it carries is held from it or from a newer version that
     carried it too, with that version's value. A field held from no version or an older one is
-    lost; the event then does not count as applied."""
+    lost; the event then does not count as applied. An order's state that no routed event names
+    counts once, under its item id."""
     states = {}
     for item in effects.table_items():
         order = order_of(item["id"]["S"], function)
@@ -205,7 +206,7 @@ def observed(effects: Effects, *, domain: str, function: str, routed: dict[str, 
         if state is None or int(state["version"]["N"]) < version:
             continue
         lost, own = [], False
-        for name, value in state_fields(event.incoming).items():
+        for name in state_fields(event.incoming):
             source = state.get(provenance(name), {}).get("N")
             if name not in state or source is None or int(source) < version:
                 lost.append(name)
@@ -221,4 +222,7 @@ def observed(effects: Effects, *, domain: str, function: str, routed: dict[str, 
             seen.applied[key_hash] += 1
         else:
             seen.implied.add(key_hash)
+    # State for an order no routed event names is an effect of its own (unexpected, to a check).
+    routed_orders = {order for order, _ in by_version}
+    seen.applied.update(s["id"]["S"] for order, s in states.items() if order not in routed_orders)
     return seen

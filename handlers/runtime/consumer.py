@@ -195,7 +195,7 @@ class _Runtime:
         return response
 
     def _incoming(self, record: SQSRecord) -> Incoming:
-        event = parse(record.body, domain=self.settings.domain)
+        event = parse(record.body, domains=dict(self.settings.event_domains))
         return Incoming(
             event=event,
             key=business_key(event, self.settings.key_path),

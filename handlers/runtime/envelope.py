@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -78,7 +79,9 @@ def depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
-def parse(body: str, *, domain: str) -> dict[str, Any]:
+def parse(body: str, *, domains: Mapping[str, str]) -> dict[str, Any]:
+    """The EventBridge event in `body`, its detail checked against the schema of its type in the
+    domain its source belongs to (`domains`: source -> domain, the ones the consumer reads)."""
     try:
         event = json.loads(body)
     except RecursionError as exc:
@@ -108,6 +111,12 @@ def parse(body: str, *, domain: str) -> dict[str, Any]:
         raise PoisonRecord(
             f"body is not an EventBridge event: time {_short(event['time'])} is not ISO 8601"
         ) from exc
+    domain = domains.get(event["source"])
+    if domain is None:
+        raise PoisonRecord(
+            f"source {_short(event['source'])} is not one this consumer reads "
+            f"({', '.join(sorted(domains))})"
+        )
     try:
         validate_detail(domain, event["detail-type"], event["detail"])
     except SchemaError as exc:

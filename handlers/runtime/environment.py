@@ -11,6 +11,7 @@ to its catalogue entry), so the program may leave them out or set them explicitl
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,7 +77,9 @@ class FunctionEnv:
     window_s: int
     queue_kind: Literal["standard", "fifo"]
     skip_group_on_error: bool
-    domain: str
+    # (source, domain) of every domain whose events the consumer receives: an event is checked
+    # against the schemas of its source's domain (a consumer may read several, `also_from`).
+    event_domains: tuple[tuple[str, str], ...]
     # Only what the consumer declared it needs, as (name, value) pairs: `FunctionEnv` stays hashable.
     extra: tuple[tuple[str, str], ...] = field(default=())
 
@@ -105,9 +108,25 @@ class FunctionEnv:
             queue_kind=one_of("QUEUE_KIND", ("standard", "fifo")),
             skip_group_on_error=one_of("FIFO_SKIP_GROUP_ON_ERROR", ("true", "false"), "false")
             == "true",
-            domain=required("DOMAIN"),
+            event_domains=_event_domains(),
             extra=tuple((name, read()) for name, read in (extra or {}).items()),
         )
 
     def __getitem__(self, name: str) -> str:
         return dict(self.extra)[name]
+
+
+def _event_domains() -> tuple[tuple[str, str], ...]:
+    text = required("EVENT_DOMAINS")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not value or not all(
+        isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()
+    ):
+        raise MissingSetting(
+            f"environment variable EVENT_DOMAINS={text!r}; allowed: a JSON object from each "
+            'event source the consumer reads to its domain, e.g. {"com.ascendion.orders": "orders"}'
+        )
+    return tuple(sorted(value.items()))

@@ -6,19 +6,26 @@ import importlib
 import json
 import math
 import os
+import random
 import uuid
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cached_property
 from unittest import mock
 
 import boto3
+import jmespath
 
-from handlers.catalog import ARCHIVE_OBJECTS, GUARD, HANDLERS, HandlerSpec
-from handlers.logic.audit_archive import archived_key_counts
-from handlers.logic.daily_counters import daily_counts
+from handlers.catalog import HANDLERS, HandlerSpec
+from handlers.observation import Routed, observer_for
 from handlers.runtime import aws as runtime_aws
+from handlers.runtime.envelope import business_key, digest
+from localcloud.schema_samples import Sampler
+from settings.keys import field_paths, received_types
+from settings.load import from_stack_file, schema_path
+from settings.naming import archive_prefix
 
 ACCOUNT = "123456789012"
 TABLE = "platform-idempotency"
@@ -87,6 +94,7 @@ def eb_event(
     detail: dict,
     *,
     domain: str = "orders",
+    source: str | None = None,
     event_id: str | None = None,
     time: str = "2026-03-01T10:00:01Z",
 ) -> dict:
@@ -95,7 +103,7 @@ def eb_event(
         "version": "0",
         "id": event_id or str(uuid.uuid4()),
         "detail-type": detail_type,
-        "source": SOURCES[domain],
+        "source": source or SOURCES[domain],
         "account": ACCOUNT,
         "time": time,
         "region": "us-east-1",
@@ -145,6 +153,7 @@ def function_env(
     name: str,
     *,
     domain: str = "orders",
+    source: str | None = None,
     key: str = "[detail.orderId, detail.version]",
     queue_kind: str = "standard",
     **extra: str,
@@ -159,8 +168,8 @@ def function_env(
         "IDEMPOTENCY_KEY_PATH": key,
         "IDEMPOTENCY_WINDOW_SECONDS": "3600",
         "QUEUE_KIND": queue_kind,
-        "DOMAIN": domain,
-        "EVENT_SOURCE": SOURCES[domain],
+        "EVENT_DOMAINS": json.dumps({source or SOURCES[domain]: domain}),
+        "EVENT_SOURCE": source or SOURCES[domain],
         "EVENT_BUS_NAME": BUS,
         **extra,
     }
@@ -196,8 +205,8 @@ class Cloud:
         )
         self.notifications: str | None = None
         self._delivered: dict[str, list[str]] = {}
-        # Message attributes of everything drained, in order (the notifications' key hashes).
-        self.attributes: list[dict] = []
+        # Per queue, the message attributes of what was delivered, in delivery order.
+        self.delivered_attributes: dict[str, list[dict]] = {}
 
     def create_topic(self, *, fifo: bool = False) -> None:
         """The notification topic with a raw-delivery queue, to read what was sent.
@@ -231,7 +240,8 @@ class Cloud:
             QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
         ).get("Messages", []):
             bodies += [m["Body"] for m in batch]
-            self.attributes += [m.get("MessageAttributes", {}) for m in batch]
+            attributes = self.delivered_attributes.setdefault(url, [])
+            attributes += [m.get("MessageAttributes", {}) for m in batch]
             self.sqs.delete_message_batch(
                 QueueUrl=url,
                 Entries=[
@@ -382,17 +392,24 @@ class S3Meter:
 
 @dataclass(frozen=True)
 class Scenario:
-    """One consumer as deployed: its module, environment, a typical event and its side effect.
+    """One consumer as a shipped stack declares it, run as the compute tier deploys it.
 
-    `variant` is the environment that selects one of the catalogue's choices for the consumer
-    (empty: its shipped default).
+    Derived from the stack files and the catalogue (`declared_scenarios`), so a new handler is
+    picked up once a consumer in a stack file runs it: its domain, business key, queue kind and
+    environment come from that consumer, its events are generated from the schema of the first
+    type it receives, the variables it needs from the catalogue's `needs`, its side effect is
+    read back by the catalogue's observer. `variant` is the environment that selects one of the
+    catalogue's choices (empty: the consumer's shipped configuration).
     """
 
     name: str
     domain: str
+    source: str
     detail_type: str
     key: str
     queue_kind: str = "standard"
+    group_path: tuple[str, ...] = ()  # a FIFO consumer's message group field
+    declared: tuple[tuple[str, str], ...] = ()  # the consumer's environment in its stack file
     variant: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -401,7 +418,7 @@ class Scenario:
 
     @property
     def spec(self) -> HandlerSpec:
-        return HANDLERS[self.name].select(dict(self.variant))
+        return HANDLERS[self.name].select(dict(self.declared + self.variant))
 
     @property
     def module(self):
@@ -413,99 +430,172 @@ class Scenario:
 
     @property
     def fifo_topic(self) -> bool:
-        return self.name == "notification_sender" and dict(self.variant).get(GUARD) == (
-            "conditional-write"
-        )
+        """A one-write notification guard needs an SNS FIFO topic (its deduplication)."""
+        return "notify_topic" in self.spec.needs and self.spec.idempotency == "conditional-write"
 
     def env(
         self, cloud: Cloud, function_name: str | None = None, **overrides: str
     ) -> dict[str, str]:
-        extra = {
-            "notification_sender": {"NOTIFY_TOPIC_ARN": cloud.topic_arn},
-            "audit_logger": {"ARCHIVE_BUCKET": BUCKET, "ARCHIVE_PREFIX": f"audit/{self.domain}/"},
-        }.get(self.name, {})
-        if self.fifo_topic:
-            extra["NOTIFY_TOPIC_ARN"] = f"arn:aws:sns:us-east-1:{ACCOUNT}:{FIFO_TOPIC}"
+        needs = self.spec.needs
+        extra = {}
+        if "archive_bucket" in needs:
+            extra |= {"ARCHIVE_BUCKET": BUCKET, "ARCHIVE_PREFIX": archive_prefix(self.domain)}
+        if "notify_topic" in needs:
+            extra["NOTIFY_TOPIC_ARN"] = cloud.topic_arn
         return function_env(
             function_name or self.function_name,
             domain=self.domain,
+            source=self.source,
             key=self.key,
             queue_kind=self.queue_kind,
-            **{**extra, **dict(self.variant), **overrides},
+            **{**extra, **dict(self.declared), **dict(self.variant), **overrides},
         )
 
-    def detail(self, **overrides) -> dict:
-        return {
-            "OrderCreated": order_created,
-            "OrderUpdated": order_updated,
-            "PaymentCaptured": payment,
-        }[self.detail_type](**overrides)
+    @cached_property
+    def _sampler(self) -> Sampler:
+        schema = json.loads(schema_path(self.domain, self.detail_type, None).read_text())
+        return Sampler(schema, f"{self.domain}/{self.detail_type}")
+
+    @cached_property
+    def _key_fields(self) -> list[tuple[str, ...]]:
+        """The detail fields the business key names, e.g. [("orderId",), ("version",)]."""
+        paths = field_paths(jmespath.compile(self.key).parsed)
+        return [path[1:] for path in paths if path[0] == "detail"]
+
+    def detail(self, index: int = 0, **overrides) -> dict:
+        """A schema-valid detail, the same for the same `index`."""
+        return {**self._sampler.detail(random.Random(index), index), **overrides}
 
     def changed_event(self) -> dict:
-        """Same business key, different (still valid) payload."""
-        change = {
-            "OrderCreated": {"total": 99.0},
-            "OrderUpdated": {"status": "PACKED"},
-            "PaymentCaptured": {"amount": 99.0},
-        }
-        return self.event(**change[self.detail_type])
+        """Same business key as `event()`, one other field changed (still valid)."""
+        first = self.detail()
+        keyed = {path[0] for path in self._key_fields}
+        for index in range(1, 50):
+            other = self.detail(index)
+            for name in first:
+                if name not in keyed and other.get(name, first[name]) != first[name]:
+                    changed = {**first, name: other[name]}
+                    self._sampler.check(changed)
+                    return self.event(**changed)
+        raise AssertionError(f"{self.detail_type}: no sample changes a field outside the key")
 
     def event(self, **overrides) -> dict:
-        return eb_event(self.detail_type, self.detail(**overrides), domain=self.domain)
+        return eb_event(self.detail_type, self.detail(**overrides), source=self.source)
 
     def events(self, n: int) -> list[dict]:
         """`n` events with distinct business keys (the first is `event()`'s)."""
-        if self.detail_type == "PaymentCaptured":
-            return [self.event(sequence=i + 1) for i in range(n)]
-        return [self.event(orderId=f"o-{i + 1}") for i in range(n)]
+        ids = [p for p in self._key_fields if self._sampler.node(p).get("type") == "string"]
+        events = [self.event()]
+        taken = {p: {_get(events[0]["detail"], p)} for p in ids}
+        for i in range(1, n):
+            detail = self.detail()
+            for path in ids:
+                value = self._sampler.unique(path, i, taken[path])
+                taken[path].add(value)
+                _put(detail, path, value)
+            events.append(self.event(**detail))
+        return events
 
     def record(self, event: dict, **kwargs) -> dict:
         if self.queue_kind == "fifo":
-            kwargs.setdefault("group", event["detail"]["paymentId"])
+            kwargs.setdefault("group", _get(event["detail"], self.group_path))
         return sqs_record(event, **kwargs)
 
     def prepare(self, cloud: Cloud) -> None:
-        if self.name == "notification_sender":
+        if "notify_topic" in self.spec.needs:
             cloud.create_topic(fifo=self.fifo_topic)
 
-    def effects(self, cloud: Cloud, meter: DynamoMeter, function_name: str | None = None) -> int:
-        """How many times the side effect has happened so far, read where it lands."""
-        if self.name == "order_processor":
-            return meter.calls["UpdateItem"] - meter.failed["UpdateItem"]
-        if self.name == "analytics":
-            return sum(daily_counts(cloud.items(), function_name or self.function_name).values())
-        if self.name == "audit_logger":
-            # Events as the audit_events_unique view shows them (distinct key and payload).
-            return sum(archived_key_counts(cloud.archive().items()).values())
-        if self.name == "notification_sender":
-            return len(cloud.deliveries(cloud.notifications))
-        return len(cloud.deliveries(cloud.follow_ups))
+    def effects(self, cloud: Cloud, *events: dict, function_name: str | None = None) -> int:
+        """How many side effects the services hold, read back by the catalogue's observer: one
+        per event it shows applied (or superseded by a newer one), plus any it cannot tie to
+        `events`."""
+        routed = {}
+        for event in events:
+            key = business_key(event, self.key)
+            routed[digest(key)] = Routed(event, key)
+        observe = observer_for(self.name, dict(self.declared + self.variant))
+        seen = observe(
+            KitEffects(cloud), domain=self.domain, function=function_name or self.function_name,
+            routed=routed,
+        )  # fmt: skip
+        return sum(seen.applied.values()) + len(seen.implied)
 
 
-SCENARIOS = [
-    Scenario("order_processor", "orders", "OrderCreated", "[detail.orderId, detail.version]"),
-    Scenario("notification_sender", "orders", "OrderCreated", "[detail.orderId, detail.version]"),
-    Scenario(
-        "audit_logger", "payments", "PaymentCaptured", "[detail.paymentId, detail.sequence]", "fifo"
-    ),
-    Scenario("analytics", "orders", "OrderCreated", "[detail.orderId, detail.version]"),
-    Scenario("fulfillment", "orders", "OrderUpdated", "[detail.orderId, detail.version]"),
-]
+def _get(detail: dict, path: tuple[str, ...]):
+    for name in path:
+        detail = detail[name]
+    return detail
+
+
+def _put(detail: dict, path: tuple[str, ...], value) -> None:
+    for name in path[:-1]:
+        detail = detail.setdefault(name, {})
+    detail[path[-1]] = value
+
+
+class KitEffects:
+    """`handlers.observation.Effects` over the test account."""
+
+    def __init__(self, cloud: Cloud) -> None:
+        self.cloud = cloud
+
+    def table_items(self) -> list[dict]:
+        return self.cloud.items()
+
+    def archive_objects(self, domain: str):
+        return [(k, v) for k, v in self.cloud.archive().items() if k.startswith(archive_prefix(domain))]
+
+    def notifications(self, domain: str) -> list[dict]:
+        """Raw delivery: the message and its attributes (a raw subscriber gets no subject)."""
+        if self.cloud.notifications is None:
+            return []
+        bodies = self.cloud.deliveries(self.cloud.notifications)
+        return [
+            {"Message": body, "MessageAttributes": {k: {"Value": v["StringValue"]} for k, v in attributes.items()}}
+            for body, attributes in zip(bodies, self.cloud.delivered_attributes.get(self.cloud.notifications, []))
+        ]
+
+    def follow_ups(self, domain: str) -> list[dict]:
+        return [json.loads(body) for body in self.cloud.deliveries(self.cloud.follow_ups)]
+
+
+def declared_scenarios(stacks: tuple[str, ...] = ("local", "dev", "prod")) -> list[Scenario]:
+    """Per catalogued handler, the first consumer in the stack files that runs it."""
+    found: dict[str, Scenario] = {}
+    for stack in stacks:
+        config = from_stack_file(stack)
+        for domain_name, domain in config.domains.items():
+            for consumer_name, consumer in domain.consumers.items():
+                if consumer.handler in found:
+                    continue
+                own = [t for d, t in received_types(config, domain_name, consumer_name) if d == domain_name]
+                group = consumer.queue.message_group_path
+                found[consumer.handler] = Scenario(
+                    consumer.handler,
+                    domain_name,
+                    domain.source,
+                    own[0],
+                    consumer.idempotency_key,
+                    consumer.queue.kind,
+                    tuple(group.split(".")[2:]) if group else (),
+                    tuple(sorted(consumer.environment.items())),
+                )
+    unused = sorted(set(HANDLERS) - set(found))
+    assert not unused, (
+        f"handlers {unused} run in no consumer of the stack files {stacks}: declare one (e.g. "
+        "in Pulumi.local.yaml) so the generic tests and the demo exercise it"
+    )
+    return [found[name] for name in HANDLERS]
+
+
+SCENARIOS = declared_scenarios()
 # Every other configuration the catalogue offers, one scenario each.
 VARIANTS = [
-    Scenario(
-        s.name,
-        s.domain,
-        s.detail_type,
-        s.key,
-        s.queue_kind,
-        ((alt.choice.variable, alt.choice.value),),
-    )
+    replace(s, variant=((alt.choice.variable, alt.choice.value),))
     for s in SCENARIOS
     for alt in HANDLERS[s.name].alternatives
 ]
 ALL_SCENARIOS = SCENARIOS + VARIANTS
-assert {v.variant[0][0] for v in VARIANTS} <= {GUARD, ARCHIVE_OBJECTS}
 
 
 class SimulatedTimeout(BaseException):

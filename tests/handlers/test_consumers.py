@@ -11,6 +11,7 @@ from handler_kit import (
     ALL_SCENARIOS,
     BUCKET,
     SCENARIOS,
+    SOURCES,
     TABLE,
     batch_lines,
     eb_event,
@@ -191,7 +192,8 @@ def test_ses_channel_sends_email_to_the_customer(cloud):
     ses = boto3.client("ses")
     ses.verify_email_identity(EmailAddress="shop@example.com")
     env = s.env(cloud, NOTIFY_CHANNEL="ses", NOTIFY_FROM="shop@example.com")
-    record = s.record(s.event(customerName="Ada & <b>Co</b>"))
+    event = s.event(orderId="o-1", customerName="Ada & <b>Co</b>", customerEmail="ada@example.com")
+    record = s.record(event)
     assert failed_ids(invoke(notification_sender, env, record)) == []
     [sent] = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
     assert sent.destinations["ToAddresses"] == ["ada@example.com"]
@@ -320,7 +322,8 @@ def test_a_field_stored_without_its_version_is_never_overwritten(cloud):
             "payloadHash": {"S": "x"},
         },
     )
-    assert failed_ids(invoke(order_processor, s.env(cloud), s.record(s.event()))) == []
+    v1 = s.record(eb_event("OrderCreated", order_created()))
+    assert failed_ids(invoke(order_processor, s.env(cloud), v1)) == []
     state = _state(_order(cloud))
     assert state["customerEmail"] == "kept@example.com" and state["customerId"] == "c-1"
 
@@ -341,7 +344,8 @@ def test_a_newer_version_landing_during_a_merge_is_not_overwritten(cloud, meter,
             invoke(order_processor, env, s.record(v3))
 
     runtime_aws.client("dynamodb").meta.events.register("before-call.dynamodb", race)
-    assert failed_ids(invoke(order_processor, env, s.record(s.event()))) == []
+    v1 = s.record(eb_event("OrderCreated", order_created()))
+    assert failed_ids(invoke(order_processor, env, v1)) == []
     runtime_aws.client("dynamodb").meta.events.unregister("before-call.dynamodb", race)
     # v1's write, its merge (refused: v3 landed first), v3's write, v1's merge again.
     assert calls == ["UpdateItem"] * 4
@@ -358,7 +362,7 @@ def test_counts_per_type_and_day_and_per_function_in_one_process(cloud, meter):
     payments_env = BY_NAME["analytics"].env(
         cloud,
         "payments-analytics",
-        DOMAIN="payments",
+        EVENT_DOMAINS=json.dumps({SOURCES["payments"]: "payments"}),
         IDEMPOTENCY_KEY_PATH="[detail.paymentId, detail.sequence]",
     )
     s = BY_NAME["analytics"]
@@ -488,7 +492,7 @@ def test_a_fifo_topic_gets_the_key_hash_as_deduplication_id(cloud):
     [message] = cloud.sqs.receive_message(
         QueueUrl=cloud.notifications, AttributeNames=["All"], MessageAttributeNames=["All"]
     )["Messages"]
-    key_hash = digest(["o-1", 1])
+    key_hash = digest([event["detail"]["orderId"], event["detail"]["version"]])
     assert message["Attributes"]["MessageDeduplicationId"] == key_hash
     assert message["MessageAttributes"][notify.KEY_HASH_ATTRIBUTE]["StringValue"] == key_hash
     [record] = cloud.items()

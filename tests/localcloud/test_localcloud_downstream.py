@@ -95,7 +95,7 @@ def test_an_order_write_naming_the_event_fails_every_retry_then_succeeds_disarme
 
 def test_a_guard_read_is_not_the_side_effect(world):
     ddb = consumer_client(world, "dynamodb")
-    read = lambda: ddb.get_item(TableName="t", Key={"id": {"S": f"{FUNCTION}#{KEY_HASH}"}})  # noqa: E731
+    read = lambda: ddb.get_item(TableName="t", Key={"id": {"S": f"{FUNCTION}#{KEY_HASH}"}})
     assert armed_call(world, read) == (None, 0)
 
 
@@ -119,7 +119,7 @@ def test_each_service_answers_with_its_own_retryable_server_error(world):
 
 def test_other_functions_and_unarmed_calls_are_untouched(world):
     other = consumer_client(world, "dynamodb", function="local-orders-analytics")
-    put = lambda: other.put_item(TableName="t", Item={"id": {"S": f"x#{KEY_HASH}"}})  # noqa: E731
+    put = lambda: other.put_item(TableName="t", Item={"id": {"S": f"x#{KEY_HASH}"}})
     assert armed_call(world, put) == (None, 0)  # armed for FUNCTION, not for this one
 
 

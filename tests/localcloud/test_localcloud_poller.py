@@ -9,9 +9,9 @@ from moto import mock_aws
 
 from localcloud.downstream import Downstream
 from localcloud.poller import Faults, MappingPoller
-from localcloud.speedups import MotoQueues
 from localcloud.records import FunctionSpec
 from localcloud.sandbox import FunctionLogs, Invocation
+from localcloud.speedups import MotoQueues
 from offline.program import ACCOUNT
 from offline.readers import MappingInputs, Owner
 

@@ -19,6 +19,8 @@ from ops.dlq import inspect, redrive
 from ops.replay import replay
 from tests.localcloud.conftest import local_config
 
+INVENTORY = {"com.ascendion.inventory": "inventory"}
+
 STEPS = ["PaymentAuthorized", "PaymentCaptured", "PaymentRefunded"]
 
 
@@ -95,7 +97,7 @@ def test_redrive_after_the_fix_applies_dlq_events_exactly_once(fresh_cloud):
         _drive(cloud, planned)
         cloud.drain(timeout_s=60)
         dlq = cloud.deployment.exports["inventory"]["dlq_urls"]["fulfillment"]
-        entries = inspect(cloud.sqs, dlq, domain="inventory", key_path="detail.movementId")
+        entries = inspect(cloud.sqs, dlq, domains=INVENTORY, key_path="detail.movementId")
         assert sorted(e.key for e in entries) == [f"m-{n}" for n in range(6)]
         assert all(e.reason.startswith("valid event") for e in entries)
         assert not follow_ups(cloud, "local-inventory")
@@ -105,7 +107,7 @@ def test_redrive_after_the_fix_applies_dlq_events_exactly_once(fresh_cloud):
         cloud.drain(timeout_s=60)
         published = [e["detail"]["movementId"] for e in follow_ups(cloud, "local-inventory")]
         assert sorted(published) == [f"m-{n}" for n in range(6)]
-        assert not inspect(cloud.sqs, dlq, domain="inventory", key_path="detail.movementId")
+        assert not inspect(cloud.sqs, dlq, domains=INVENTORY, key_path="detail.movementId")
 
         # A second redrive finds nothing, and a replay of the archive changes no side effect.
         assert redrive(cloud.ops_sqs(), dlq, poll_s=0) == 0

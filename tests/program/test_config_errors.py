@@ -127,7 +127,9 @@ CASES = {
         lambda v: consumer(v, "orders", "fulfillment")["subscribe"]["pattern"].update(
             source=["com.ascendion.shipping"]),
         ["consumers.fulfillment.subscribe.pattern names source ['com.ascendion.shipping']",
-         "could never match", "Declare the consumer under the domain whose events it reads"],
+         "could never match", "Drop `source` from the pattern",
+         "name that domain under the consumer's also_from",
+         "also_from: {<domain>: {detail_types: [<DetailType>]}}"],
     ),
     "unknown-guard-choice": (
         lambda v: consumer(v, "inventory", "fulfillment").update(environment={"IDEMPOTENCY_GUARD": "dynamo"}),
@@ -276,12 +278,12 @@ def test_invalid_json_schema_is_refused_with_where(monkeypatch, tmp_path):
 
     import settings.load
 
-    shutil.copytree(settings.load.SCHEMAS, tmp_path / "schemas")
+    shutil.copytree(settings.load.schema_root(), tmp_path / "schemas")
     broken_schema = tmp_path / "schemas" / "orders" / "OrderCreated.json"
     document = json.loads(broken_schema.read_text())
     document["type"] = "obj"
     broken_schema.write_text(json.dumps(document))
-    monkeypatch.setattr(settings.load, "SCHEMAS", tmp_path / "schemas")
+    monkeypatch.setenv(settings.load.SCHEMAS_VARIABLE, str(tmp_path / "schemas"))
     with pytest.raises(ConfigError) as error:
         parse(dev_values(), stack="dev", origin="Pulumi.dev.yaml")
     message = str(error.value)
