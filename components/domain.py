@@ -56,8 +56,7 @@ class Domain(pulumi.ComponentResource):
             names=names,
             domain=domain,
             schemas={
-                t: json.loads(schema_path(name, t, e.schema_file).read_text())
-                for t, e in domain.event_types.items()
+                t: json.loads(schema_path(name, t).read_text()) for t in domain.event_types
             },
             subscriptions=rule_patterns(config, name),
             archive_days=retention.archive_days,

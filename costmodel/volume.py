@@ -183,7 +183,7 @@ def event_flows(config: StackConfig, domain_name: str, detail_type: str) -> list
     if event_type.samples is not None:
         samples = [(s.share, s.detail) for s in event_type.samples]
     else:
-        schema = json.loads(schema_path(domain_name, detail_type, event_type.schema_file).read_text())
+        schema = json.loads(schema_path(domain_name, detail_type).read_text())
         samples = schema_samples(schema)
     return [
         Flow(

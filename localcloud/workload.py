@@ -91,9 +91,9 @@ class Ledger:
 def plan(config: StackConfig, mix: Mix) -> list[Planned]:
     rng = random.Random(mix.seed)
     samplers = {
-        (domain_name, detail_type): _sampler(domain_name, detail_type, event_type.schema_file)
+        (domain_name, detail_type): _sampler(domain_name, detail_type)
         for domain_name, domain in config.domains.items()
-        for detail_type, event_type in domain.event_types.items()
+        for detail_type in domain.event_types
     }
     keys, ids = _keys(config, samplers), _Ids()
     total_volume = sum(
@@ -120,8 +120,8 @@ def plan(config: StackConfig, mix: Mix) -> list[Planned]:
     ]
 
 
-def _sampler(domain_name: str, detail_type: str, schema_file: str | None) -> Sampler:
-    path = schema_path(domain_name, detail_type, schema_file)
+def _sampler(domain_name: str, detail_type: str) -> Sampler:
+    path = schema_path(domain_name, detail_type)
     return Sampler(json.loads(path.read_text()), f"{domain_name}/{detail_type} ({path})")
 
 

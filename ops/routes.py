@@ -77,15 +77,15 @@ def _event(source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, A
 
 
 @cache
-def _samples(domain_name: str, detail_type: str, schema_file: str | None) -> list[dict[str, Any]]:
+def _samples(domain_name: str, detail_type: str) -> list[dict[str, Any]]:
     """Representative details of one event type (read once, whatever number of routes use it)."""
-    schema = json.loads(schema_path(domain_name, detail_type, schema_file).read_text())
+    schema = json.loads(schema_path(domain_name, detail_type).read_text())
     return [detail for _, detail in schema_samples(schema)]
 
 
 def _canary(domain_name: str, domain: DomainConfig, pattern, policy) -> tuple[str | None, dict]:
-    for detail_type, event_type in domain.event_types.items():
-        for detail in _samples(domain_name, detail_type, event_type.schema_file):
+    for detail_type in domain.event_types:
+        for detail in _samples(domain_name, detail_type):
             event = _event(domain.source, detail_type, detail)
             if pattern.matches(event) and (policy is None or policy.matches(event)):
                 return detail_type, detail

@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from settings.keys import key_errors, schema_error
-from settings.model import StackConfig
+from settings.model import PATTERNS, StackConfig
 
 PROJECT = "eda-platform"
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,8 +79,8 @@ def schema_root() -> Path:
     return Path(os.environ.get(SCHEMAS_VARIABLE) or ROOT / "schemas")
 
 
-def schema_path(domain: str, detail_type: str, schema_file: str | None) -> Path:
-    return schema_root() / domain / (schema_file or f"{detail_type}.json")
+def schema_path(domain: str, detail_type: str) -> Path:
+    return schema_root() / domain / f"{detail_type}.json"
 
 
 def _shown(path: Path) -> str:
@@ -105,6 +105,9 @@ def _describe(exc: ValidationError, origin: str) -> str:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key (check its spelling and level)"
+        if error["type"] == "string_pattern_mismatch":
+            pattern = error["ctx"]["pattern"]
+            message = f"allowed: {PATTERNS.get(pattern, f'a value matching {pattern}')}"
         if error["type"] == "value_error":  # our validators name the bad value themselves
             lines.append(f"  {key}: {message}")
         else:
@@ -118,8 +121,8 @@ def _check_schema_files(config: StackConfig, origin: str) -> None:
     schemas = {}
     problems = []
     for domain_name, domain in config.domains.items():
-        for detail_type, event_type in domain.event_types.items():
-            path = schema_path(domain_name, detail_type, event_type.schema_file)
+        for detail_type in domain.event_types:
+            path = schema_path(domain_name, detail_type)
             where = f"{origin}: {PROJECT}:domains.{domain_name}.event_types.{detail_type}"
             if not path.is_file():
                 raise ConfigError(f"{where}: schema file {_shown(path)} does not exist")

@@ -25,9 +25,28 @@ from settings.patterns import (
 )
 
 # Names become part of AWS resource names (queue names max 80 chars, function names 64).
-Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,23}$")]
-DetailType = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9.]{0,127}$")]
-AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+NAME = r"^[a-z][a-z0-9-]{0,23}$"
+DETAIL_TYPE = r"^[A-Za-z][A-Za-z0-9.]{0,127}$"
+ACCOUNT_ID = r"^\d{12}$"
+# SQS MessageGroupId: 1-128 of alphanumerics and punctuation (here at most 100).
+GROUP_ID = r"^[A-Za-z0-9!-/:-@\[-`{-~]{1,100}$"
+SCHEDULE = r"^(rate\(.+\)|cron\(.+\)|at\(.+\))$"
+SOURCE = r"^[a-z0-9][a-z0-9.-]{0,255}$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# What each pattern allows, in words and by example: the loader says this instead of the regex.
+PATTERNS = {
+    NAME: "a lower-case letter, then up to 23 lower-case letters, digits or '-', e.g. order-events",
+    DETAIL_TYPE: "a letter, then up to 127 letters, digits or '.', e.g. OrderCreated",
+    ACCOUNT_ID: "a 12-digit AWS account id, e.g. 123456789012",
+    GROUP_ID: "1 to 100 letters, digits or ASCII punctuation, no spaces, e.g. all-payments",
+    SCHEDULE: "rate(...), cron(...) or at(...), e.g. cron(0 2 * * ? *) or rate(5 minutes)",
+    SOURCE: "lower-case letters, digits, '.' and '-', not starting with '.' or '-', e.g. com.example.orders",
+    EMAIL: "an e-mail address, e.g. oncall@example.com",
+}
+
+Name = Annotated[str, Field(pattern=NAME)]
+DetailType = Annotated[str, Field(pattern=DETAIL_TYPE)]
+AccountId = Annotated[str, Field(pattern=ACCOUNT_ID)]
 
 DAY = 86_400
 MAX_PAYLOAD_BYTES = 1_048_576  # EventBridge / SQS payload limit since 2026-01
@@ -45,9 +64,9 @@ class Sample(Strict):
 
 
 class EventType(Strict):
-    schema_file: str | None = Field(
-        default=None, description="JSON Schema under schemas/<domain>/; default <DetailType>.json"
-    )
+    """One event type; its JSON Schema is schemas/<domain>/<DetailType>.json, the one place the
+    program, the consumers' runtime (in the code archive) and the tools all read it."""
+
     monthly_volume: int = Field(ge=0, description="Projected events per month")
     avg_size_bytes: int = Field(default=1_024, ge=1, le=MAX_PAYLOAD_BYTES)
     entity_keys_per_event: float | None = Field(
@@ -82,7 +101,7 @@ class QueueConfig(Strict):
     )
     message_group_id: str | None = Field(
         default=None,
-        pattern=r"^[A-Za-z0-9!-/:-@\[-`{-~]{1,100}$",
+        pattern=GROUP_ID,
         description="FIFO only: one fixed message group for every event (fully serialised: one "
         "failing event holds back all the others); the rule target sends it as given",
     )
@@ -292,14 +311,14 @@ class TopicConfig(Strict):
 
 
 class ScheduleConfig(Strict):
-    expression: str = Field(pattern=r"^(rate\(.+\)|cron\(.+\)|at\(.+\))$")
+    expression: str = Field(pattern=SCHEDULE)
     detail_type: DetailType
     detail: dict[str, Any] = {}
     timezone: str = "UTC"
 
 
 class DomainConfig(Strict):
-    source: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,255}$")
+    source: str = Field(pattern=SOURCE)
     event_types: dict[DetailType, EventType] = Field(min_length=1)
     consumers: dict[Name, ConsumerConfig] = {}
     topics: dict[Name, TopicConfig] = {}
@@ -402,7 +421,7 @@ class Retention(Strict):
 
 
 class Alarms(Strict):
-    emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = []
+    emails: list[Annotated[str, Field(pattern=EMAIL)]] = []
 
 
 class Assumptions(Strict):

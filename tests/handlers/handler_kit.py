@@ -453,7 +453,7 @@ class Scenario:
 
     @cached_property
     def _sampler(self) -> Sampler:
-        schema = json.loads(schema_path(self.domain, self.detail_type, None).read_text())
+        schema = json.loads(schema_path(self.domain, self.detail_type).read_text())
         return Sampler(schema, f"{self.domain}/{self.detail_type}")
 
     @cached_property

@@ -34,11 +34,11 @@ def validators(config) -> dict[tuple[str, str], Draft202012Validator]:
     """As the handlers validate (handlers/runtime/schemas.py): 2020-12, formats checked."""
     return {
         (name, detail_type): Draft202012Validator(
-            json.loads(schema_path(name, detail_type, event_type.schema_file).read_text()),
+            json.loads(schema_path(name, detail_type).read_text()),
             format_checker=Draft202012Validator.FORMAT_CHECKER,
         )
         for name, domain in config.domains.items()
-        for detail_type, event_type in domain.event_types.items()
+        for detail_type in domain.event_types
     }
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from offline.program import run, stack_config
 from settings.load import ConfigError, from_stack_file, parse
+from settings.model import PATTERNS, StackConfig
 
 
 def dev_values():
@@ -143,6 +144,17 @@ CASES = {
         lambda v: consumer(v, "orders", "processor").update(environment={"CUSTOM_METRICS": "yes"}),
         ["environment.CUSTOM_METRICS='yes'; allowed: on, off"],
     ),
+    "fifo-group-id-with-a-space": (
+        lambda v: consumer(v, "payments", "audit")["queue"].update(
+            message_group_path=None, message_group_id="all payments"),
+        ['queue.message_group_id = "all payments"', "allowed: 1 to 100 letters, digits or ASCII "
+         "punctuation, no spaces, e.g. all-payments"],
+    ),
+    "consumer-name-not-lower-case": (
+        lambda v: v["eda-platform:domains"]["orders"]["consumers"].update(
+            Processor=consumer(v, "orders", "processor")),
+        ['consumers.Processor.[key] = "Processor"', "allowed: a lower-case letter", "e.g. order-events"],
+    ),
     "fifo-with-both-group-settings": (
         lambda v: consumer(v, "payments", "audit")["queue"].update(message_group_id="all"),
         ["a FIFO queue needs exactly one of queue.message_group_path", "queue.message_group_id"],
@@ -170,7 +182,7 @@ CASES = {
     ),
     "bad-producer-account": (
         lambda v: v["eda-platform:domains"]["payments"].update(producer_accounts=["12345"]),
-        ["domains.payments.producer_accounts.0 = \"12345\"", "should match pattern"],
+        ["domains.payments.producer_accounts.0 = \"12345\"", "allowed: a 12-digit AWS account id, e.g. 123456789012"],
     ),
     "aws-source": (
         lambda v: v["eda-platform:domains"]["orders"].update(source="aws.orders"),
@@ -191,6 +203,21 @@ def test_config_error_names_key_value_and_allowed(case):
     message = str(error.value)
     for fragment in expected:
         assert fragment in message, f"{fragment!r} not in:\n{message}"
+
+
+def test_every_pattern_the_config_checks_is_explained_in_words():
+    """The loader shows `PATTERNS` instead of a regex: each pattern in the model has its entry."""
+    def patterns(node):
+        if isinstance(node, dict):
+            yield from ([node["pattern"]] if isinstance(node.get("pattern"), str) else [])
+            for value in node.values():
+                yield from patterns(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from patterns(value)
+
+    found = set(patterns(StackConfig.model_json_schema()))
+    assert found and found <= set(PATTERNS), found - set(PATTERNS)
 
 
 def test_program_registers_nothing_when_config_is_bad():
