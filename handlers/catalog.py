@@ -23,6 +23,9 @@ Idempotency = Literal["powertools", "conditional-write", "s3-conditional-put"]
 # "at-least-once": the effect happens again (`delivery_reason` says what the target does with it).
 Delivery = Literal["exactly-once effect", "at-least-once"]
 Need = Literal["event_bus", "archive_bucket", "notify_topic", "ses"]
+# What the handler needs of its business key: any value, or [entity id, integer version] (one
+# state item per entity, newer versions win); the config check refuses a key of another shape.
+KeyShape = Literal["any", "entity-version"]
 # A downstream call, as (service, operation): e.g. ("dynamodb", "UpdateItem").
 Call = tuple[str, str]
 
@@ -64,6 +67,7 @@ class HandlerSpec:
     s3_puts_per_duplicate: float = 0
     s3_heads_per_duplicate: float = 0
     s3_puts_per_batch: float = 0
+    key_shape: KeyShape = "any"
     # Outcomes a record can end in; with CUSTOM_METRICS=on each is a metric `Records<Outcome>`.
     outcomes: tuple[str, ...] = ("applied", "duplicate")
     needs: frozenset[Need] = frozenset()
@@ -239,6 +243,7 @@ HANDLERS: dict[str, HandlerSpec] = {
         ddb_writes_per_event=1,
         ddb_writes_per_duplicate=1,
         outcomes=("applied", "duplicate", "superseded", "merged"),
+        key_shape="entity-version",
         description="Applies order state; one conditional write is both guard and side effect.",
     ),
     "notification_sender": _variants(

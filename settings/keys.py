@@ -18,6 +18,7 @@ from jmespath.exceptions import JMESPathError
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from handlers.catalog import HANDLERS
 from settings.feeds import feeds
 from settings.model import StackConfig
 from settings.patterns import EVENTBRIDGE, compile_pattern, event_pattern
@@ -75,6 +76,8 @@ def _idempotency_key(where, domain_name, consumer, received, schemas):
         # `a || b` takes the first that is there: one of them must be, in every received type.
         for problem in _unmet(alternatives, domain_name, received, schemas):
             yield at, f"{key!r}: {problem}; every delivery of such an event would fail"
+    if HANDLERS[consumer.handler].key_shape == "entity-version":
+        yield from ((at, p) for p in _entity_version(key, tree, received, schemas))
     domains = sorted({source_domain for source_domain, _ in received})
     if len(domains) > 1 and ("source",) not in {p for a in fields for p in a}:
         yield at, (
@@ -83,6 +86,32 @@ def _idempotency_key(where, domain_name, consumer, received, schemas):
             "events never share a key, e.g. '[source, detail.shipmentId || detail.orderId, "
             "detail.version]'"
         )
+
+
+def _entity_version(key, tree, received, schemas) -> Iterator[str]:
+    """A handler that keeps one item per entity reads its key as [entity id, integer version]."""
+    shape = "needs [entity id, integer version], e.g. '[detail.shipmentId, detail.version]'"
+    parts = tree.get("children", []) if tree.get("type") == "multi_select_list" else []
+    if len(parts) != 2:
+        yield f"{key!r}: this handler keeps one state item per entity and {shape}"
+        return
+    versions = list(field_paths(parts[1]))
+    lacking = [
+        t for d, t in received
+        if len(versions) != 1 or _type_of(schemas[(d, t)], versions[0]) != "integer"
+    ]  # fmt: skip
+    if lacking:
+        yield f"{key!r}: its second element is no integer field of {', '.join(lacking)}; this handler {shape}"
+
+
+def _type_of(schema: dict[str, Any], path: tuple[str, ...]) -> str | None:
+    """The JSON type a detail path has in `schema`; None for envelope fields."""
+    if path[0] != "detail":
+        return None
+    node = schema
+    for name in path[1:]:
+        node = node.get("properties", {}).get(name, {})
+    return node.get("type")
 
 
 def key_fields(node: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], ...]]:

@@ -18,6 +18,14 @@ MONTH_S = MONTH_H * 3_600
 MONTH_MIN = MONTH_H * 60
 MONTH_DAYS = MONTH_H / 24
 CHUNK = 64 * 1024
+# Traffic assumptions that make a stack's usage exactly its declared volume: no duplicates or
+# retries, full batches, no idle polling (stack files take them as eda-platform:assumptions).
+EXACT_TRAFFIC = {
+    "duplicate_rate": 0,
+    "failure_rate": 0,
+    "batch_fill": 1,
+    "idle_receives_per_minute": 0,
+}
 
 # aws-prices.md, "Current AWS prices" (first tiers unless named)
 EVENTBRIDGE_PER_M = 1.00

@@ -17,6 +17,7 @@ from hand_prices import (
     ALARM_MONTH,
     ARM_GB_S,
     DDB_WRITE_PER_M,
+    EXACT_TRAFFIC,
     LAMBDA_REQUEST_PER_M,
     SQS_STANDARD_PER_M,
     M,
@@ -32,12 +33,7 @@ BATCH = 10
 DURATION_S, MEMORY_GB = 0.120, 0.25  # the consumer defaults: 120 ms per batch, 256 MB
 BASE = {
     "aws:region": "us-east-1",
-    "eda-platform:assumptions": {
-        "duplicate_rate": 0,
-        "failure_rate": 0,
-        "batch_fill": 1,
-        "idle_receives_per_minute": 0,
-    },
+    "eda-platform:assumptions": EXACT_TRAFFIC,
     "eda-platform:domains": {
         "orders": {
             "source": "com.ascendion.orders",

@@ -61,7 +61,7 @@ MINI = {
             "consumers": {
                 "processor": {
                     "handler": "order_processor",
-                    "idempotency_key": "detail.orderId",
+                    "idempotency_key": "[detail.orderId, detail.version]",
                     "subscribe": {"detail_types": ["OrderUpdated"]},
                     "architecture": "x86_64",
                     "memory_mb": 512,

@@ -16,6 +16,7 @@ from hand_prices import (
     ARM_GB_S,
     DDB_WRITE_PER_M,
     EVENTBRIDGE_PER_M,
+    EXACT_TRAFFIC,
     GB,
     LAMBDA_REQUEST_PER_M,
     M,
@@ -30,12 +31,7 @@ from costmodel.scenarios import model_from_values
 
 BASE = {
     "aws:region": "us-east-1",
-    "eda-platform:assumptions": {
-        "duplicate_rate": 0,
-        "failure_rate": 0,
-        "batch_fill": 1,
-        "idle_receives_per_minute": 0,
-    },
+    "eda-platform:assumptions": EXACT_TRAFFIC,
     "eda-platform:domains": {
         "orders": {
             "source": "com.ascendion.orders",
@@ -55,7 +51,7 @@ BASE = {
             "consumers": {
                 "processor": {
                     "handler": "order_processor",
-                    "idempotency_key": "detail.orderId",
+                    "idempotency_key": "[detail.orderId, detail.version]",
                     "subscribe": {"detail_types": ["OrderCreated"]},
                 },
                 "fulfillment": {

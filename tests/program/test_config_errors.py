@@ -144,6 +144,15 @@ CASES = {
         lambda v: consumer(v, "orders", "processor").update(environment={"CUSTOM_METRICS": "yes"}),
         ["environment.CUSTOM_METRICS='yes'; allowed: on, off"],
     ),
+    "state-key-without-a-version": (
+        lambda v: consumer(v, "orders", "processor").update(idempotency_key="detail.orderId"),
+        ["consumers.processor.idempotency_key", "this handler keeps one state item per entity and "
+         "needs [entity id, integer version], e.g. '[detail.shipmentId, detail.version]'"],
+    ),
+    "state-key-version-not-an-integer": (
+        lambda v: consumer(v, "orders", "processor").update(idempotency_key="[detail.orderId, detail.updatedAt]"),
+        ["its second element is no integer field of OrderCreated, OrderUpdated"],
+    ),
     "fifo-group-id-with-a-space": (
         lambda v: consumer(v, "payments", "audit")["queue"].update(
             message_group_path=None, message_group_id="all payments"),
