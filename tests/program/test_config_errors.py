@@ -23,6 +23,11 @@ def consumer(values, domain, name):
     return values["eda-platform:domains"][domain]["consumers"][name]
 
 
+# dev's reservations, consumer by consumer: the messages below are about these.
+DEV_RESERVED = [
+    c.reserved_concurrency or 0 for d in from_stack_file("dev").domains.values() for c in d.consumers.values()
+]
+
 CASES = {
     "fifo-with-batching-window": (
         lambda v: consumer(v, "payments", "audit").update(batching_window_s=5),
@@ -76,12 +81,12 @@ CASES = {
     "reservations-leave-under-100-unreserved": (
         lambda v: [c.update(reserved_concurrency=200) for d in v["eda-platform:domains"].values()
                    for c in d["consumers"].values()],
-        ["reserved_concurrency sums to 1400 over 7 consumers",
+        [f"reserved_concurrency sums to {200 * len(DEV_RESERVED)} over {len(DEV_RESERVED)} consumers",
          "lambda_account_concurrency=1000", "at most 900", "keeps 100 unreserved"],
     ),
     "small-account-quota": (
         lambda v: v.update({"eda-platform:lambda_account_concurrency": 50}),
-        ["reserved_concurrency sums to 35", "reserve at most 0"],
+        [f"reserved_concurrency sums to {sum(DEV_RESERVED)}", "reserve at most 0"],
     ),
     "log-retention-cloudwatch-refuses": (
         lambda v: v["eda-platform:retention"].update(log_days=10),

@@ -68,11 +68,12 @@ def repo(tmp_path_factory) -> Path:
     if (ROOT / "build" / "localcloud").is_dir():
         (copy / "build").mkdir(exist_ok=True)
         (copy / "build" / "localcloud").symlink_to(ROOT / "build" / "localcloud")
+    blocks = walkthrough_blocks()
+    assert len(blocks) >= 3, "the README's walkthrough blocks are missing"
+    without_the_example(copy, blocks)  # where a user has already added it, start from before
     git(copy, "init", "-q")
     git(copy, "add", "-A")
     git(copy, "commit", "-q", "-m", "as cloned")
-    blocks = walkthrough_blocks()
-    assert len(blocks) >= 3, "the README's walkthrough blocks are missing"
     for files, body in blocks:
         for name in files:
             target = copy / name
@@ -85,6 +86,28 @@ def repo(tmp_path_factory) -> Path:
                 stack["config"][DOMAINS] = merged(stack["config"][DOMAINS], yaml.safe_load(body))
                 target.write_text(yaml.safe_dump(stack, sort_keys=False))
     return copy
+
+
+def without_the_example(copy: Path, blocks: list[tuple[list[str], str]]) -> None:
+    """The copy as it was before the README's example: its schema files and the domains it
+    declares (with the feeds others take from them) removed."""
+    added = set()
+    for files, body in blocks:
+        for name in files:
+            if name.endswith(".json"):
+                (copy / name).unlink(missing_ok=True)
+            else:
+                added |= {d for d, v in yaml.safe_load(body).items() if "source" in v}
+    for files, body in blocks:
+        for name in (n for n in files if not n.endswith(".json")):
+            stack = yaml.safe_load((copy / name).read_text())
+            domains = {d: v for d, v in stack["config"][DOMAINS].items() if d not in added}
+            for domain in domains.values():
+                for consumer in domain.get("consumers", {}).values():
+                    for gone in added & set(consumer.get("also_from", {})):
+                        del consumer["also_from"][gone]
+            stack["config"][DOMAINS] = domains
+            (copy / name).write_text(yaml.safe_dump(stack, sort_keys=False))
 
 
 def run(repo: Path, *args: str, timeout: float = 600) -> str:
