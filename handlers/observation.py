@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from handlers.catalog import spec_for
-from handlers.runtime.envelope import Incoming
+from handlers.runtime.envelope import Incoming, business_key, digest
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,15 @@ class Routed:
     @property
     def incoming(self) -> Incoming:
         return Incoming(self.event, self.key, message_id="")
+
+
+def routed_by_key(events: Iterable[dict[str, Any]], key_path: str) -> dict[str, Routed]:
+    """Events as an observer takes them: by the hash of their business key under `key_path`."""
+    routed = {}
+    for event in events:
+        key = business_key(event, key_path)
+        routed[digest(key)] = Routed(event, key)
+    return routed
 
 
 class Effects(Protocol):

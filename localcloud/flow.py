@@ -16,8 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from handlers.logic.daily_counters import daily_counts
-from handlers.observation import Routed, observer_for
-from handlers.runtime.envelope import business_key, digest
+from handlers.observation import observer_for, routed_by_key
 from localcloud.emulator import LocalCloud
 from localcloud.records import name_of
 from localcloud.workload import Ledger, Planned
@@ -101,11 +100,11 @@ def flows(cloud: LocalCloud, ledger: Ledger) -> list[ConsumerFlow]:
         for consumer_name, consumer in domain.consumers.items():
             function = exports["function_names"][consumer_name]
             flow = ConsumerFlow(domain_name, consumer_name, consumer.handler, function)
-            routed = {}
-            for p in routed_to(cloud, domain_name, consumer_name, ledger):
-                event = envelope(p, cloud.config.domains[p.domain].source)
-                key = business_key(event, consumer.idempotency_key)
-                routed[digest(key)] = Routed(event, key)
+            routed = routed_by_key(
+                (envelope(p, cloud.config.domains[p.domain].source)
+                 for p in routed_to(cloud, domain_name, consumer_name, ledger)),
+                consumer.idempotency_key,
+            )  # fmt: skip
             flow.routed = set(routed)
             domains = event_domains(cloud.config, domain_name, consumer_name)
             flow.dlq = inspect(cloud.sqs, exports["dlq_urls"][consumer_name], domains=domains, key_path=consumer.idempotency_key)

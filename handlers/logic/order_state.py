@@ -91,23 +91,14 @@ def applier(
         for name, value in sorted(fields.items()):
             update.set(name, value)
             update.set(provenance(name), version)
-        try:
-            client.update_item(
-                TableName=table,
-                Key=key,
-                **update.request("attribute_not_exists(#id) OR #version < :version"),
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            stored = exc.response.get("Item", {})
-            if int(stored["version"]["N"]) == version:
-                if stored.get("payloadHash", {}).get("S") != payload_hash:
-                    raise PayloadMismatch(incoming.key) from exc
-                return Outcome.DUPLICATE
-            return _merge(client, table, key, stored, fields, version)
-        return Outcome.APPLIED
+        stored = _write(client, table, key, update, "attribute_not_exists(#id) OR #version < :version")
+        if stored is None:
+            return Outcome.APPLIED
+        if int(stored["version"]["N"]) == version:
+            if stored.get("payloadHash", {}).get("S") != payload_hash:
+                raise PayloadMismatch(incoming.key)
+            return Outcome.DUPLICATE
+        return _merge(client, table, key, stored, fields, version)
 
     return apply
 
@@ -134,20 +125,27 @@ def _merge(
             source_ref = update.set(provenance(name), version)
             # The same test as `_older`, evaluated on the item as it is when the write lands.
             conditions.append(f"(attribute_not_exists({field_ref}) OR {source_ref} < :version)")
-        try:
-            client.update_item(
-                TableName=table,
-                Key=key,
-                **update.request(" AND ".join(conditions)),
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            stored = exc.response.get("Item", {})
-            continue
-        return Outcome.MERGED
+        stored = _write(client, table, key, update, " AND ".join(conditions))
+        if stored is None:
+            return Outcome.MERGED
     raise OrderItemChanged(f"{key['id']['S']} changed under {MERGE_ATTEMPTS} merge attempts")
+
+
+def _write(client: Any, table: str, key: dict[str, Any], update: _Update, condition: str) -> dict[str, Any] | None:
+    """One conditional UpdateItem: None when it landed, else the item as it stood (empty if
+    there was none)."""
+    try:
+        client.update_item(
+            TableName=table,
+            Key=key,
+            **update.request(condition),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return exc.response.get("Item", {})
+    return None
 
 
 def _older(stored: dict[str, Any], name: str, version: int) -> bool:

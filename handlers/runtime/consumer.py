@@ -78,6 +78,7 @@ def _runtime(consumer: SqsConsumer, settings: FunctionEnv) -> _Runtime:
 class _Runtime:
     def __init__(self, consumer: SqsConsumer, settings: FunctionEnv) -> None:
         self.settings = settings
+        self.event_domains = dict(settings.event_domains)  # source -> domain, once per runtime
         self.spec = consumer.spec.select(dict(settings.extra))
         self.logger = Logger(service=settings.service, level=settings.log_level)
         self.metrics = (
@@ -195,7 +196,7 @@ class _Runtime:
         return response
 
     def _incoming(self, record: SQSRecord) -> Incoming:
-        event = parse(record.body, domains=dict(self.settings.event_domains))
+        event = parse(record.body, domains=self.event_domains)
         return Incoming(
             event=event,
             key=business_key(event, self.settings.key_path),

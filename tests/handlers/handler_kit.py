@@ -19,9 +19,8 @@ import boto3
 import jmespath
 
 from handlers.catalog import HANDLERS, HandlerSpec
-from handlers.observation import Routed, observer_for
+from handlers.observation import observer_for, routed_by_key
 from handlers.runtime import aws as runtime_aws
-from handlers.runtime.envelope import business_key, digest
 from localcloud.schema_samples import Sampler
 from settings.keys import field_paths, received_types
 from settings.load import from_stack_file, schema_path
@@ -509,14 +508,10 @@ class Scenario:
         """How many side effects the services hold, read back by the catalogue's observer: one
         per event it shows applied (or superseded by a newer one), plus any it cannot tie to
         `events`."""
-        routed = {}
-        for event in events:
-            key = business_key(event, self.key)
-            routed[digest(key)] = Routed(event, key)
         observe = observer_for(self.name, dict(self.declared + self.variant))
         seen = observe(
             KitEffects(cloud), domain=self.domain, function=function_name or self.function_name,
-            routed=routed,
+            routed=routed_by_key(events, self.key),
         )  # fmt: skip
         return sum(seen.applied.values()) + len(seen.implied)
 

@@ -13,9 +13,9 @@ from moto import mock_aws
 
 from localcloud import moto_events
 from localcloud.bridges import PipeBridge
-from localcloud.speedups import MotoQueues
 from localcloud.deploy import MotoState
 from localcloud.records import PipeSpec
+from localcloud.speedups import MotoQueues
 from offline.program import ACCOUNT
 
 REGION = "us-east-1"
