@@ -12,10 +12,14 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from settings.load import PROJECT, ROOT
+import pytest
+
+from settings.load import PROJECT, ROOT, SCHEMAS_VARIABLE
 
 DOMAINS = f"{PROJECT}:domains"
 SHIPPING_SOURCE = "com.ascendion.shipping"
@@ -76,6 +80,14 @@ def schema_tree(root: Path) -> Path:
     return root
 
 
+@contextmanager
+def shipping_schemas(root: Path) -> Iterator[Path]:
+    """While open, every layer reads its schemas (EDA_SCHEMAS_DIR) from `schema_tree(root)`."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SCHEMAS_VARIABLE, str(schema_tree(root)))
+        yield root
+
+
 def with_shipping(values: dict[str, Any]) -> dict[str, Any]:
     """Namespaced stack values (structured, not JSON strings) plus shipping, read by orders'
     analytics and payments' audit."""
@@ -90,6 +102,17 @@ def with_shipping(values: dict[str, Any]) -> dict[str, Any]:
     audit["also_from"] = copy.deepcopy(AUDIT_ALSO_FROM)
     audit["idempotency_key"] = "[source, detail.paymentId, detail.sequence]"
     return values
+
+
+def without_domains(domains: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+    """Stack-file domains (structured) without `gone`, and without the feeds others take from
+    them (`also_from`), so what is left still loads."""
+    kept = copy.deepcopy({name: domain for name, domain in domains.items() if name not in gone})
+    for domain in kept.values():
+        for consumer in domain.get("consumers", {}).values():
+            for name in gone & set(consumer.get("also_from", {})):
+                del consumer["also_from"][name]
+    return kept
 
 
 def as_cli(values: dict[str, Any]) -> dict[str, str]:

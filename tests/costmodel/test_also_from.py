@@ -26,7 +26,7 @@ from hand_prices import (
 from costmodel.__main__ import main
 from costmodel.diff import diff
 from costmodel.scenarios import model_from_values
-from tests.cross_domain import ANALYTICS_ALSO_FROM, DELIVERED_VOLUME, SHIPPING, schema_tree
+from tests.cross_domain import ANALYTICS_ALSO_FROM, DELIVERED_VOLUME, SHIPPING, shipping_schemas
 
 STACK = "flow"
 BATCH = 10
@@ -62,9 +62,7 @@ def reading_shipping(values: dict) -> dict:
 
 @pytest.fixture(scope="module", autouse=True)
 def schemas(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        root = schema_tree(tmp_path_factory.mktemp("schemas"))
-        patch.setenv("EDA_SCHEMAS_DIR", str(root))
+    with shipping_schemas(tmp_path_factory.mktemp("schemas")) as root:
         yield root
 
 

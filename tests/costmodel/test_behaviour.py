@@ -7,8 +7,10 @@ import ast
 from pathlib import Path
 from types import SimpleNamespace
 
+import boto3
 import pytest
 from hand_prices import handoff_event_bytes, powertools_emf_line, sample_event
+from moto import mock_aws
 
 from costmodel import behaviour
 from handlers.catalog import HANDLERS
@@ -90,13 +92,34 @@ def test_the_hand_off_is_the_event_the_fulfillment_handler_puts():
         assert behaviour.event_bytes(ours) == handoff_event_bytes(trigger, "com.ascendion.orders")
 
 
+def dynamodb_table(calls: list[str]):
+    """A moto table `t`, and its client recording every operation called on it in `calls`."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName="t", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+    )  # fmt: skip
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    return client
+
+
 def test_the_order_processor_keeps_one_item_per_order():
     from handlers.logic import order_state
+    from handlers.runtime.envelope import Incoming
 
     # one state item per order: the key names the order, not the event
     assert behaviour.ENTITY_STORES == {"order_processor": "order"}
-    assert order_state.order_item_id("f", "o-1") == order_state.order_item_id("f", "o-1")
     assert "o-1" in order_state.order_item_id("f", "o-1")
+    with mock_aws():
+        calls: list[str] = []
+        client = dynamodb_table(calls)
+        apply = order_state.applier(client=client, table="t", function_name="f", window_s=3_600)
+        for version, detail_type in ((1, "OrderCreated"), (2, "OrderUpdated")):
+            event = sample_event("com.ascendion.orders", detail_type, {"orderId": "o-1", "version": version})
+            assert apply(Incoming(event=event, key=["o-1", version], message_id=str(version))) == "applied"
+        items = client.scan(TableName="t")["Items"]
+    assert [i["id"]["S"] for i in items] == [order_state.order_item_id("f", "o-1")]
+    assert calls == ["UpdateItem", "UpdateItem", "Scan"]  # the scan is this test's
 
 
 def test_no_item_is_written_by_every_event_of_a_kind():
@@ -106,15 +129,14 @@ def test_no_item_is_written_by_every_event_of_a_kind():
     from handlers.logic import daily_counters
     from handlers.runtime.envelope import Incoming
 
-    written: list[str] = []
-
-    class Table:  # put_item only: a transaction or an update (a counter) fails here
-        def put_item(self, **request):
-            written.append(request["Item"]["id"]["S"])
-
-    count = daily_counters.counter(client=Table(), table="t", function_name="f", window_s=3_600)
-    for order in ("o-1", "o-2", "o-3"):
-        event = sample_event("com.ascendion.orders", "OrderCreated", {"orderId": order})
-        assert count(Incoming(event=event, key=[order, 1], message_id=order)) == "applied"
+    with mock_aws():
+        calls: list[str] = []  # put_item only: no transaction, no update of a counter
+        client = dynamodb_table(calls)
+        count = daily_counters.counter(client=client, table="t", function_name="f", window_s=3_600)
+        for order in ("o-1", "o-2", "o-3"):
+            event = sample_event("com.ascendion.orders", "OrderCreated", {"orderId": order})
+            assert count(Incoming(event=event, key=[order, 1], message_id=order)) == "applied"
+        written = [i["id"]["S"] for i in client.scan(TableName="t")["Items"]]
+    assert calls == ["PutItem"] * 3 + ["Scan"]  # the scan is this test's
     assert len(written) == len(set(written)) == 3
     assert [spec.ddb_writes_per_event for spec in HANDLERS["analytics"].choices] == [1]

@@ -49,6 +49,7 @@ from costmodel.resources import Resource, from_offline
 from costmodel.scenarios import cli_config, model_from_values
 from costmodel.topology import Dashboard, build
 from costmodel.usage import Usage
+from handlers.catalog import CUSTOM_METRICS_VARIABLE
 from settings.load import parse
 
 DUP, FAIL, LOG_BYTES = 0.02, 0.1, 500
@@ -194,18 +195,29 @@ def test_every_gigabyte_line_divides_by_2_to_the_30(model, estimate):
 # -- 2. custom metrics and dashboards ------------------------------------------------------------
 
 
+def metrics_on(model):
+    """The model with every function publishing its custom metrics (CUSTOM_METRICS=on)."""
+    on = dataclasses.replace(model, topology=copy.deepcopy(model.topology))
+    for function in on.topology.functions.values():
+        function.environment[CUSTOM_METRICS_VARIABLE] = "on"
+    return on
+
+
 def test_each_metric_name_and_dimension_set_is_a_custom_metric(model, estimate):
     # Records, Records<Outcome> per outcome, RecordsFailed, RecordsPoison, RecordsSkipped, each
     # with dimension service (handlers/runtime/consumer.py): per function, its handler's names
+    for service in INVOCATIONS:  # off by default: the function publishes none
+        assert does(model, service).metrics == 0
+        assert not [i for i in estimate.items if (i.resource, i.component) == (f"exact-{service}", "custom metrics (EMF)")]
+    assert cost(estimate, "cloudwatch.metric.custom") == 0
+    model = metrics_on(model)
+    estimate = model.estimate()
     total = 0
     for service in INVOCATIONS:
         count = does(model, service).metrics
         items = [i for i in estimate.items if (i.resource, i.component) == (f"exact-{service}", "custom metrics (EMF)")]
-        if count:
-            (item,) = items
-            assert item.quantity == count and f"service={service}" in item.formula
-        else:
-            assert items == []  # the function publishes none
+        (item,) = items
+        assert count > 0 and item.quantity == count and f"service={service}" in item.formula
         total += count
     assert cost(estimate, "cloudwatch.metric.custom") == pytest.approx(total * METRIC_MONTH)
     free = dataclasses.replace(model, free_tier=True).estimate()
@@ -278,8 +290,9 @@ def test_s3_storage_is_bounded_by_the_bucket_expiry_and_puts_count_retries(model
     puts = line(estimate, "exact-payments-audit", "PUT requests")
     assert puts.quantity == pytest.approx(expected)
     assert puts.monthly_cost == pytest.approx(expected / 1000 * S3_PUT_PER_1000)
-    if audit.puts:  # one object per event: 2M + 40k + 204k
-        assert expected == pytest.approx(2.244 * M)
+    # Shipped: one object per Lambda batch, no PUT per event.
+    assert (audit.puts, audit.batch_puts) == (0, 1)
+    assert expected == pytest.approx(INVOCATIONS["payments-audit"])
     heads = [i for i in estimate.items if i.component == "HEAD (duplicates)"]
     assert sum(i.monthly_cost for i in heads) == pytest.approx(
         duplicates * audit.duplicate_heads / 1000 * S3_GET_PER_1000

@@ -14,7 +14,6 @@ service within 1 %.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass, field
 
@@ -67,6 +66,7 @@ from hand_prices import (
 
 from costmodel.scenarios import model_from_values, scenario_model
 from offline.program import stack_config
+from tests.cross_domain import from_cli, without_domains
 
 # The domains the figures below price by hand. A domain a user adds to a stack file is left out
 # (with the feeds other consumers take from it), so it cannot break these sums; a change to one of
@@ -76,14 +76,9 @@ HAND_PRICED = ("orders", "payments", "inventory")
 
 def shipped_model(stack: str):
     """The stack file's model, restricted to the domains priced by hand."""
-    values = {k: json.loads(v) if k.startswith("eda-platform:") else v for k, v in stack_config(stack).items()}
-    domains = {name: values["eda-platform:domains"][name] for name in HAND_PRICED}
-    for domain in domains.values():
-        for consumer in domain.get("consumers", {}).values():
-            also = {d: s for d, s in consumer.pop("also_from", {}).items() if d in HAND_PRICED}
-            if also:
-                consumer["also_from"] = also
-    values["eda-platform:domains"] = domains
+    values = from_cli(stack_config(stack))
+    domains = values["eda-platform:domains"]
+    values["eda-platform:domains"] = without_domains(domains, set(domains) - set(HAND_PRICED))
     return model_from_values(stack, values, origin=f"Pulumi.{stack}.yaml ({', '.join(HAND_PRICED)})")
 
 

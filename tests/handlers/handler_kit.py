@@ -513,6 +513,7 @@ class Scenario:
             KitEffects(cloud), domain=self.domain, function=function_name or self.function_name,
             routed=routed_by_key(events, self.key),
         )  # fmt: skip
+        assert not seen.disagreements, seen.disagreements  # every effect holds its event's fields
         return sum(seen.applied.values()) + len(seen.implied)
 
 

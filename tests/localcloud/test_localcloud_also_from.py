@@ -16,14 +16,13 @@ from localcloud.emulator import LocalCloud
 from localcloud.report import rules_section
 from localcloud.workload import Ledger, Planned
 from ops.verify import Clients, verify
-from tests.cross_domain import SHIPPING_SOURCE, as_cli, from_cli, schema_tree, with_shipping
+from tests.cross_domain import SHIPPING_SOURCE, as_cli, from_cli, shipping_schemas, with_shipping
 from tests.localcloud.conftest import local_config
 
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EDA_SCHEMAS_DIR", str(schema_tree(tmp_path_factory.mktemp("schemas"))))
+    with shipping_schemas(tmp_path_factory.mktemp("schemas")):
         values = as_cli(with_shipping(from_cli(local_config())))
         with LocalCloud("local", config=values) as local:
             yield local

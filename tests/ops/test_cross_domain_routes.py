@@ -8,13 +8,12 @@ import pytest
 from offline.program import stack_config
 from ops.routes import routes
 from settings.load import parse
-from tests.cross_domain import from_cli, schema_tree, with_shipping
+from tests.cross_domain import from_cli, shipping_schemas, with_shipping
 
 
 @pytest.fixture(scope="module")
 def config(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EDA_SCHEMAS_DIR", str(schema_tree(tmp_path_factory.mktemp("schemas"))))
+    with shipping_schemas(tmp_path_factory.mktemp("schemas")):
         values = with_shipping(from_cli(stack_config("local")))
         yield parse(values, stack="local", origin="test")
 

@@ -9,14 +9,13 @@ from policy_harness import GUARDS, run_policy
 
 import settings.load
 from offline.program import stack_config
-from tests.cross_domain import as_cli, from_cli, schema_tree, with_shipping
+from tests.cross_domain import as_cli, from_cli, shipping_schemas, with_shipping
 
 
 @pytest.fixture(scope="module")
 def inventory(evaluate, tmp_path_factory):
     values = with_shipping(from_cli(stack_config("dev")))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EDA_SCHEMAS_DIR", str(schema_tree(tmp_path_factory.mktemp("schemas"))))
+    with shipping_schemas(tmp_path_factory.mktemp("schemas")), pytest.MonkeyPatch.context() as patch:
         # The cost policies read the stack's config as a preview would: this one's.
         patch.setattr(settings.load, "stack_values", lambda name, root=None: values)
         yield evaluate("dev", config=as_cli(values))

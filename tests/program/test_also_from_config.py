@@ -12,17 +12,15 @@ from settings.feeds import Feed, feeds, rules_on
 from settings.keys import received_types
 from settings.load import ConfigError, parse
 from settings.naming import feed_subscriber
-from tests.cross_domain import DOMAINS, from_cli, schema_tree, with_shipping
+from tests.cross_domain import DOMAINS, from_cli, shipping_schemas, with_shipping
 
 
 @pytest.fixture(scope="module", autouse=True)
 def schemas(tmp_path_factory):
-    root = schema_tree(tmp_path_factory.mktemp("schemas"))
-    orders_ana = root / "orders-ana"  # a domain whose readers' names collide with orders'
-    orders_ana.mkdir()
-    (orders_ana / "OrderAnalysed.json").write_text((root / "orders" / "OrderUpdated.json").read_text())
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EDA_SCHEMAS_DIR", str(root))
+    with shipping_schemas(tmp_path_factory.mktemp("schemas")) as root:
+        orders_ana = root / "orders-ana"  # a domain whose readers' names collide with orders'
+        orders_ana.mkdir()
+        (orders_ana / "OrderAnalysed.json").write_text((root / "orders" / "OrderUpdated.json").read_text())
         yield root
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import offline.__main__ as offline_cli
 from offline.program import run, stack_config
-from tests.cross_domain import DOMAINS, as_cli, from_cli, schema_tree, with_shipping
+from tests.cross_domain import DOMAINS, as_cli, from_cli, shipping_schemas, with_shipping
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
@@ -20,8 +20,7 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 @pytest.fixture(scope="module", autouse=True)
 def schemas(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EDA_SCHEMAS_DIR", str(schema_tree(tmp_path_factory.mktemp("schemas"))))
+    with shipping_schemas(tmp_path_factory.mktemp("schemas")):
         yield
 
 

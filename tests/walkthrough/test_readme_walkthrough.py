@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.cross_domain import without_domains
+
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "### Add a domain or a consumer"
 BLOCK = re.compile(r"<!-- walkthrough: (?P<files>[^>]+?) -->\s*```\w*\n(?P<body>.*?)```", re.DOTALL)
@@ -98,15 +100,10 @@ def without_the_example(copy: Path, blocks: list[tuple[list[str], str]]) -> None
                 (copy / name).unlink(missing_ok=True)
             else:
                 added |= {d for d, v in yaml.safe_load(body).items() if "source" in v}
-    for files, body in blocks:
+    for files, _ in blocks:
         for name in (n for n in files if not n.endswith(".json")):
             stack = yaml.safe_load((copy / name).read_text())
-            domains = {d: v for d, v in stack["config"][DOMAINS].items() if d not in added}
-            for domain in domains.values():
-                for consumer in domain.get("consumers", {}).values():
-                    for gone in added & set(consumer.get("also_from", {})):
-                        del consumer["also_from"][gone]
-            stack["config"][DOMAINS] = domains
+            stack["config"][DOMAINS] = without_domains(stack["config"][DOMAINS], added)
             (copy / name).write_text(yaml.safe_dump(stack, sort_keys=False))
 
 
