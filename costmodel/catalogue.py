@@ -109,24 +109,31 @@ class PriceItem(_Frozen):
         Lambda GB-seconds). The whole allowance is granted to this call; a caller pricing several
         resources or items of one pool must split it (see `FreeTier.pool`).
         """
+        free = self.free_tier.monthly if free_tier and self.free_tier is not None else 0.0
+        total = np.asarray(sum(units * price for units, price in self.tier_amounts(quantity, free)))
+        return float(total) if total.ndim == 0 else total
+
+    def tier_amounts(self, quantity: Quantity, free: Quantity = 0.0) -> list[tuple[np.ndarray, float]]:
+        """(billed units, USD per unit) in each tier for `quantity` units of which `free` are free.
+
+        The free units are the first used: they fill the lowest tiers and still count toward the
+        tier bounds.
+        """
         q = np.asarray(quantity, dtype=float)
         if not np.all(np.isfinite(q)) or np.any(q < 0):
             raise ValueError(
                 f"{self.id}: quantity must be finite and >= 0 ({self.unit}), got {quantity!r}"
             )
-        total = self._tiered(q)
-        if free_tier and self.free_tier is not None:
-            total = total - self._tiered(np.minimum(q, self.free_tier.monthly))
-        return float(total) if total.ndim == 0 else total
-
-    def _tiered(self, q: np.ndarray) -> np.ndarray:
-        total = np.zeros_like(q)
-        lower = 0.0
+        amounts = []
+        lower, remaining = 0.0, np.minimum(q, free)
         for tier in self.price_tiers:
             upper = np.inf if tier.up_to is None else tier.up_to
-            total = total + (np.clip(q, lower, upper) - lower) * (tier.price / self.per)
+            amount = np.clip(q, lower, upper) - lower
+            taken = np.minimum(amount, remaining)
+            remaining = remaining - taken
+            amounts.append((amount - taken, tier.price / self.per))
             lower = upper
-        return total
+        return amounts
 
 
 class RefreshStamp(_Frozen):

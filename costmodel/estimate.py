@@ -19,7 +19,7 @@ import pandas as pd
 
 from costmodel.assumptions import CostAssumptions
 from costmodel.assumptions import load as load_facts
-from costmodel.catalogue import Catalogue, PriceItem, load_catalogue
+from costmodel.catalogue import Catalogue, load_catalogue
 from costmodel.resources import Resource, from_offline, from_preview
 from costmodel.topology import Topology, build
 from costmodel.usage import Usage
@@ -239,22 +239,6 @@ def _free_allowances(totals: dict[str, Any], catalogue: Catalogue, free_tier: bo
     return free
 
 
-def _tier_amounts(item: PriceItem, q, free) -> list[tuple[Any, float]]:
-    """(billed units, USD per unit) per tier for an account total `q` of which `free` is free.
-    The free units are the first used: they fill the lowest tiers and still count toward the
-    tier bounds (AWS's reading for Lambda GB-seconds)."""
-    amounts = []
-    lower, remaining = 0.0, free
-    for tier in item.price_tiers:
-        upper = np.inf if tier.up_to is None else tier.up_to
-        amount = np.clip(q, lower, upper) - lower
-        taken = np.minimum(amount, remaining)
-        remaining = remaining - taken
-        amounts.append((amount - taken, tier.price / item.per))
-        lower = upper
-    return amounts
-
-
 def _totals(usages: list[Usage], quantities: list[np.ndarray]) -> dict[str, Any]:
     totals: dict[str, Any] = {}
     for usage, q in zip(usages, quantities):
@@ -271,9 +255,7 @@ def _account_tiers(
     free = _free_allowances(totals, catalogue, free_tier)
     tiers = {}
     for item_id, q in totals.items():
-        item = catalogue.item(item_id)
-        item.cost(q)  # validates the quantity (finite, >= 0) with the item's own message
-        tiers[item_id] = _tier_amounts(item, q, free[item_id])
+        tiers[item_id] = catalogue.item(item_id).tier_amounts(q, free[item_id])
     return totals, free, tiers
 
 

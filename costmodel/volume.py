@@ -42,9 +42,6 @@ class Flow:
         """Billed 64 KB chunks per event: a 65 KB event is two requests."""
         return math.ceil(self.size_bytes / CHUNK)
 
-    def scaled(self, factor: float) -> Flow:
-        return Flow(self.domain, self.detail_type, self.volume * factor, self.size_bytes, self.event)
-
 
 @dataclass
 class Propagation:

@@ -48,13 +48,17 @@ def parse(values: dict[str, Any], *, stack: str, origin: str) -> StackConfig:
     return config
 
 
-def stack_values(stack: str, root: Path = ROOT) -> dict[str, Any]:
-    """The `config:` block of `Pulumi.<stack>.yaml`, keys namespaced as in the file."""
-    path = root / f"Pulumi.{stack}.yaml"
+def stack_values(stack: str, root: Path = ROOT, *, path: Path | None = None) -> dict[str, Any]:
+    """The `config:` block of `Pulumi.<stack>.yaml` (or of the stack file at `path`), keys
+    namespaced as in the file."""
+    path = path or root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
         raise ConfigError(f"unknown stack {stack!r}: no {path.name} (stacks: {', '.join(known)})")
-    return (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    try:
+        return (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML ({' '.join(str(exc).split())})") from None
 
 
 def from_stack_file(stack: str, root: Path = ROOT) -> StackConfig:

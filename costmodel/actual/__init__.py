@@ -38,7 +38,7 @@ from costmodel.actual.cost_explorer import (
 )
 from costmodel.actual.stack_file import StackFileError, write_assumptions
 from costmodel.exits import EXIT_OK, bad_input
-from settings.load import ROOT, ConfigError
+from settings.load import ROOT, ConfigError, stack_values
 from settings.naming import TAG_DOMAIN, TAG_STACK
 
 HELP = (
@@ -116,22 +116,6 @@ def run(args: argparse.Namespace, console: Console, *, client: ClientFactory | N
         return bad_input(f"{exc.filename or 'the stack file'}: {exc.strerror or exc}")
 
 
-def _stack_values(stack: str, path: Path, given: bool) -> dict:
-    """The `config:` block of the stack file the command prices (and --write edits)."""
-    import yaml
-
-    if not path.is_file():
-        if given:
-            raise ActualError(f"--stack-file {path} does not exist (allowed: a Pulumi stack file)")
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
-        raise ActualError(f"unknown stack {stack!r}: no {path.name} (stacks: {', '.join(known)})")
-    try:
-        values = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-    except yaml.YAMLError as exc:
-        raise ActualError(f"{path} is not valid YAML ({' '.join(str(exc).split())})") from None
-    return values
-
-
 def _run(args: argparse.Namespace, console: Console, client: ClientFactory, now: datetime) -> int:
     from costmodel.scenarios import model_from_values
 
@@ -141,11 +125,12 @@ def _run(args: argparse.Namespace, console: Console, client: ClientFactory, now:
             "--write writes the values --calibrate proposes: give both "
             "(allowed: --calibrate --write)"
         )
+    if args.stack_file is not None and not args.stack_file.is_file():
+        raise ActualError(f"--stack-file {args.stack_file} does not exist (allowed: a Pulumi stack file)")
     path = args.stack_file or ROOT / f"Pulumi.{args.stack}.yaml"
     # The program runs on this file's config too, so resources and volumes come from one file.
     model = model_from_values(
-        args.stack, _stack_values(args.stack, path, given=args.stack_file is not None),
-        origin=path.name,
+        args.stack, stack_values(args.stack, path=args.stack_file), origin=path.name
     )
     config = model.config
     actuals = fetch_actuals(client("ce", CE_REGION), args.stack, month)
