@@ -16,12 +16,11 @@ from typing import Any
 
 from costmodel.actual.calibrate import Calibration
 from costmodel.actual.cost_explorer import METRIC, Actuals, Month
-from costmodel.report.money import percent_change, usd, usd_change
+from costmodel.report.money import CENT, percent_change, usd, usd_change
 from costmodel.usage import HOURS_PER_MONTH
 from settings.naming import TAG_DOMAIN, TAG_STACK
 
 THRESHOLD = 0.25  # a row more than 25% above or below the estimate is flagged
-CENT = 0.005  # a difference under half a cent is no difference
 PLATFORM = "platform"  # the estimate's domain for shared pieces: they carry no eda:domain tag
 UNTAGGED_LABEL = f"{PLATFORM} (no {TAG_DOMAIN} tag)"
 OVER, UNDER, NOT_ESTIMATED = "over", "under", "not priced"

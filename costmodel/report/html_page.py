@@ -19,9 +19,11 @@ from costmodel.report.tables import (
     VERIFY_MARK,
     assumption_lines,
     breakdown,
+    first_month,
     line_items,
     price_basis,
     verify_note,
+    what_if,
 )
 
 _ENV = Environment(
@@ -46,13 +48,12 @@ def estimate_html(estimate: Estimate, sections: Sections | None = None) -> str:
         volume_chart = Markup(
             charts.cost_by_volume(sections.sweep, estimate.monthly_events, sections.first_limit)
         )
-    first = estimate.first_month_total
     return _ENV.get_template("estimate.html").render(
         e=estimate,
         items=line_items(estimate),
         total=estimate.total,
-        first_month=first if abs(first - estimate.total) >= 0.005 else None,
-        what_if=([f"volume × {estimate.scale:g}"] if estimate.scale != 1 else []) + estimate.what_if,
+        first_month=first_month(estimate),
+        what_if=what_if(estimate),
         not_priced=estimate.not_priced,
         coverage=estimate.coverage,
         basis=price_basis(estimate),

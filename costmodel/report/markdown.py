@@ -19,9 +19,11 @@ from costmodel.report.tables import (
     VERIFY_MARK,
     assumption_lines,
     breakdown,
+    first_month,
     line_items,
     price_basis,
     verify_note,
+    what_if,
 )
 
 TOP_LEVERS = 5
@@ -37,11 +39,11 @@ def estimate_markdown(
         f"**Monthly cost: {usd(estimate.total)}** for {compact(estimate.monthly_events)} events "
         f"a month in {cell(estimate.region)}[^{note}]"
     )
-    first = estimate.first_month_total
-    if abs(first - estimate.total) >= 0.005:
+    first = first_month(estimate)
+    if first is not None:
         headline += f" (first month {usd(first)}, while storage fills up)"
     parts = [f"## Cost estimate: {cell(estimate.stack)}", headline]
-    changes = ([f"volume × {estimate.scale:g}"] if estimate.scale != 1 else []) + estimate.what_if
+    changes = what_if(estimate)
     if changes:
         parts.append("**What if:** " + "; ".join(cell(c) for c in changes))
     parts += [_breakdown_section(estimate, "service"), _breakdown_section(estimate, "domain")]
@@ -66,7 +68,7 @@ def diff_markdown(diff: Diff) -> str:
     note = _footnote_label("cost", base.stack, head.stack)
     parts = [f"**{diff.headline()}**[^{note}]"]
     for label, side in zip(sides, (base, head)):
-        changes = ([f"volume × {side.scale:g}"] if side.scale != 1 else []) + side.what_if
+        changes = what_if(side)
         if changes:
             parts.append(f"**What if** ({cell(label)}): " + "; ".join(cell(c) for c in changes))
 

@@ -13,12 +13,24 @@ import pandas as pd
 
 from costmodel.catalogue import CatalogueError, load_catalogue
 from costmodel.estimate import Estimate, LineItem
+from costmodel.report.money import CENT
 
 VERIFY_MARK = "†"  # next to a price the catalogue flags `verify` (its sources disagree)
 
 # Shown with the price basis rather than as assumptions: the estimate's own preset and free-tier
 # setting are what priced it (the stack's defaults may have been overridden on the command line).
 _PRICING_KEYS = {"price_preset", "free_tier"}
+
+
+def what_if(estimate: Estimate) -> list[str]:
+    """The changes an estimate carries, in words: the volume scale first, then --set/--assume."""
+    return ([f"volume × {estimate.scale:g}"] if estimate.scale != 1 else []) + list(estimate.what_if)
+
+
+def first_month(estimate: Estimate) -> float | None:
+    """The first month's total, where storage still filling up makes it differ by a cent."""
+    first = estimate.first_month_total
+    return first if abs(first - estimate.total) >= CENT else None
 
 
 def breakdown(estimate: Estimate, by: str) -> pd.DataFrame:

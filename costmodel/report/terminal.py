@@ -26,9 +26,11 @@ from costmodel.report.tables import (
     VERIFY_MARK,
     assumption_lines,
     breakdown,
+    first_month,
     line_items,
     price_basis,
     verify_note,
+    what_if,
 )
 
 WIDTH = 80  # for text written to a file, where there is no terminal to measure
@@ -56,14 +58,12 @@ def summary_view(estimate: Estimate) -> list[RenderableType]:
         ),
         Text(price_basis(estimate), style="dim"),
     ]
-    first = estimate.first_month_total
-    if abs(first - total) >= 0.005:
+    first = first_month(estimate)
+    if first is not None:
         lines.append(
             Text(f"First month {usd(first)}: storage fills up over its retention period", style="dim")
         )
-    if estimate.scale != 1:
-        lines.append(Text(f"What if: volume × {estimate.scale:g}", style="yellow"))
-    lines += [Text(f"What if: {change}", style="yellow") for change in estimate.what_if]
+    lines += [Text(f"What if: {change}", style="yellow") for change in what_if(estimate)]
     return [*lines, BLANK, services]
 
 
@@ -157,9 +157,7 @@ def diff_view(diff: Diff) -> list[RenderableType]:
     view: list[RenderableType] = [_bold(diff.headline()), BLANK, services, BLANK, resources, BLANK]
     for label, side in ((before, diff.base), (after, diff.head)):
         view.append(Text(f"{label} ({side.stack}): {price_basis(side)}", style="dim"))
-        if side.scale != 1:
-            view.append(Text(f"{label}: what if volume × {side.scale:g}", style="yellow"))
-        view += [Text(f"{label}: what if {change}", style="yellow") for change in side.what_if]
+        view += [Text(f"{label}: what if {change}", style="yellow") for change in what_if(side)]
     return view
 
 
