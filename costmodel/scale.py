@@ -120,28 +120,22 @@ def capacity(model: Model) -> pd.DataFrame:
     )
 
 
-def first_limit(model: Model) -> dict | None:
-    """The first quota the stack reaches as its volume grows: the lowest exact crossing, with
-    the check, its scope, the need and the quota there (None: no known quota is ever reached).
-    Ties go to the check named first alphabetically."""
-    best = None
-    for d in demands_at_peak(model):
-        at = d.scale_at_limit()
-        if at is None:
-            continue
-        key = (at, d.check, d.scope)
-        if best is None or key < best[0]:
-            best = (key, d)
-    if best is None:
+def first_limit(checks: pd.DataFrame) -> dict | None:
+    """The first quota the stack reaches as its volume grows, from its `capacity` checks: the
+    lowest exact crossing, with the check, its scope, the need and the quota there (where need
+    and quota meet; None: no known quota is ever reached). Ties go to the check named first
+    alphabetically."""
+    crossing = checks.dropna(subset=["limit_at"]).sort_values(["limit_at", "check", "scope"])
+    if crossing.empty:
         return None
-    (at, _, _), d = best
+    row = crossing.iloc[0]
     return {
-        "volume": at * model.configured_events,
-        "check": d.check,
-        "scope": d.scope,
-        "needed": d.per_scale * at + d.fixed,
-        "available": d.available,
-        "unit": d.unit,
+        "volume": row.limit_at,
+        "check": row.check,
+        "scope": row.scope,
+        "needed": row.available,
+        "available": row.available,
+        "unit": row.unit,
         "utilisation": 1.0,
     }
 

@@ -42,7 +42,7 @@ def gather(
     if sweep:
         sections.sweep = scale.sweep(model)
         sections.headroom = scale.capacity(model)
-        sections.first_limit = scale.first_limit(model)
+        sections.first_limit = scale.first_limit(sections.headroom)
     if levers:
         by_saving = sorted(find_levers(model), key=lambda lever: lever.monthly_saving, reverse=True)
         sections.levers = by_saving

@@ -105,7 +105,7 @@ def test_first_limit_is_the_exact_crossing_of_the_reserved_concurrency(seed):
     # would be next, at 10,000 / (3 V / 730 h): 8.76e9). No grid point is involved.
     crossing = 50 * MONTH_S * 10 / (3 * 0.120)
     assert crossing == pytest.approx(3.65e9)
-    limit = first_limit(seed)
+    limit = first_limit(capacity(seed))
     assert limit["volume"] == pytest.approx(crossing, rel=1e-12)
     # the mapping's maximum concurrency defaults to the reservation: both cross here, and a tie
     # goes to the check named first
