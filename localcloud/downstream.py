@@ -38,10 +38,11 @@ from itertools import count
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from handlers.catalog import Call
+
 if TYPE_CHECKING:
     from localcloud.poller import Faults
 
-Call = tuple[str, str]  # (service, operation), e.g. ("dynamodb", "UpdateItem")
 
 _JSON_ERRORS = {
     "dynamodb": ("application/x-amz-json-1.0", "com.amazonaws.dynamodb.v20120810#InternalServerError"),
@@ -78,6 +79,7 @@ class Downstream:
     _callers: dict[str, str] = field(default_factory=dict)  # access key id -> function
     _effects: dict[str, frozenset[Call]] = field(default_factory=dict)  # function -> its effect
     _armed: dict[int, tuple[str, frozenset[str]]] = field(default_factory=dict)  # -> function, marks
+    _fired: set[int] = field(default_factory=set)  # armed tokens a request has met
     _tokens: Any = field(default_factory=count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -94,9 +96,13 @@ class Downstream:
             self._armed[token] = (function, marks)
             return token
 
-    def disarm(self, token: int) -> None:
+    def disarm(self, token: int) -> bool:
+        """Lift an armed fault; whether any side-effect request met it."""
         with self._lock:
             self._armed.pop(token, None)
+            fired = token in self._fired
+            self._fired.discard(token)
+            return fired
 
     def fails(self, service: str, environ: dict[str, Any], body: bytes) -> bool:
         """Whether this request is a side effect an armed fault or an outage fails."""
@@ -109,10 +115,15 @@ class Downstream:
         if function in self.faults.outage:
             return self._count(function)
         with self._lock:
-            marks = [m for name, armed in self._armed.values() if name == function for m in armed]
+            armed = {t: marks for t, (name, marks) in self._armed.items() if name == function}
         # An S3 object's name is in the path: a per-event archive object is named by its key hash.
         text = environ.get("PATH_INFO", "") + "\n" + body.decode("utf-8", "replace")
-        return any(_names(text, mark) for mark in marks) and self._count(function)
+        met = {t for t, marks in armed.items() if any(_names(text, mark) for mark in marks)}
+        if not met:
+            return False
+        with self._lock:
+            self._fired |= met
+        return self._count(function)
 
     def _count(self, function: str) -> bool:
         with self._lock:

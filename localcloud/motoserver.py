@@ -4,7 +4,7 @@
 `MotoServer` is moto's ThreadedMotoServer on a free loopback port. It serves moto's module-level
 backends, the same ones the emulator's own in-process clients (`mock_aws`) reach, so a queue the
 deployment created in-process is the queue a worker sees over HTTP, and the speed bridges
-(`bridges.speedups`), which patch moto's classes, apply to both.
+(`localcloud.speedups`), which patch moto's classes, apply to both.
 
 `serialised()` makes DynamoDB and S3 handle one request at a time, on both paths (the server's
 threads and the in-process stub). AWS applies each request atomically: a conditional write's

@@ -78,7 +78,7 @@ class MappingStats:
     invocations: int = 0
     records_succeeded: int = 0
     records_failed: int = 0  # failed attempts, as the function reported them
-    injected_transient: int = 0  # deliveries whose side effect was set to fail
+    injected_transient: int = 0  # deliveries whose side-effect call was failed
     injected_redelivery: int = 0
     succeeded_after_retry: int = 0
     max_in_flight: int = 0
@@ -214,7 +214,6 @@ class MappingPoller:
             if self.faults.first("transient", self.name, digests[m["MessageId"]])
             and (marks := self._marks(m["Body"]))
         ]
-        self.stats.injected_transient += len(armed)
         invocation = self.runtime.invoke({"Records": [self._record(m) for m in messages]})
         self.stats.invocations += 1
         self._in_flight.append(InFlight(invocation, messages, digests, armed))
@@ -234,8 +233,9 @@ class MappingPoller:
         done = [f for f in self._in_flight if f.invocation.done]
         for flight in done:
             self._in_flight.remove(flight)
-            for token in flight.armed:
-                self.downstream.disarm(token)
+            # Counted where a side-effect request met the fault (a record failing earlier never
+            # reaches its side effect).
+            self.stats.injected_transient += sum(self.downstream.disarm(t) for t in flight.armed)
             failed = self._failures(flight)
             for observe in self.observers:
                 observe(flight.messages, failed)

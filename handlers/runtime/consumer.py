@@ -112,7 +112,6 @@ class _Runtime:
             if not self.fifo
             else None
         )
-        self.receipts = aws.client("dynamodb")  # for canaries; created once, not per record
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         if self.guard is not None:
@@ -127,7 +126,7 @@ class _Runtime:
             if canary is not None:
                 # `ops verify`: record the receipt, leave the business effect alone.
                 record_receipt(
-                    self.receipts,
+                    aws.client("dynamodb"),  # cached; no client at init for S3-only consumers
                     self.settings["IDEMPOTENCY_TABLE"],
                     self.settings.function_name,
                     canary,

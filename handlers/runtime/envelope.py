@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import jmespath
@@ -49,7 +49,7 @@ class Incoming:
     def detail_type(self) -> str:
         return self.event["detail-type"]
 
-    @property
+    @cached_property  # read several times per record (guard id, message attributes, archive line)
     def key_hash(self) -> str:
         return digest(self.key)
 
