@@ -25,7 +25,7 @@ from components.schedules import DomainSchedules
 from handlers.catalog import HANDLERS
 from settings.feeds import event_domains, feeds, feeds_on
 from settings.load import schema_path
-from settings.model import ConsumerConfig, StackConfig, idempotency_window_s
+from settings.model import ConsumerConfig, StackConfig
 from settings.naming import DomainNames, archive_prefix, tags
 
 
@@ -249,9 +249,7 @@ class Domain(pulumi.ComponentResource):
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "IDEMPOTENCY_TABLE": platform.table_name,
             "IDEMPOTENCY_KEY_PATH": consumer.idempotency_key,
-            "IDEMPOTENCY_WINDOW_SECONDS": str(
-                idempotency_window_s(consumer, self._retention.dlq_days)
-            ),
+            "IDEMPOTENCY_WINDOW_SECONDS": str(self._config.window_s(consumer)),
             "QUEUE_KIND": consumer.queue.kind,
             "FIFO_SKIP_GROUP_ON_ERROR": str(consumer.queue.fifo_on_failure == "hold-group").lower(),
             "EVENT_DOMAINS": json.dumps(

@@ -10,15 +10,12 @@ checked with the project's own matcher.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from costmodel.volume import schema_samples
+from costmodel.volume import event_flows
 from settings.feeds import Feed, feeds
-from settings.load import schema_path
-from settings.model import DomainConfig, StackConfig
+from settings.model import StackConfig
 from settings.patterns import EVENTBRIDGE, SNS_MESSAGE_BODY, compile_pattern, event_pattern
 
 
@@ -60,7 +57,7 @@ def _feed_routes(
     elsewhere = "" if feed.bus_domain == domain_name else f" from {feed.bus_domain}"
     pattern = compile_pattern(event_pattern(feed.rule, bus.source), EVENTBRIDGE)
     policy = compile_pattern(feed.filter_policy, SNS_MESSAGE_BODY) if feed.filter_policy else None
-    detail_type, detail = _canary(feed.bus_domain, bus, pattern, policy)
+    detail_type, detail = _canary(config, feed.bus_domain, pattern, policy)
     found = [Route(domain_name, consumer_name, via + elsewhere, detail_type, detail, feed)]
     for schedule_name, schedule in bus.schedules.items():
         event = _event(bus.source, schedule.detail_type, schedule.detail)
@@ -76,17 +73,11 @@ def _event(source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, A
     return {"source": source, "detail-type": detail_type, "detail": detail, "resources": []}
 
 
-@cache
-def _samples(domain_name: str, detail_type: str) -> list[dict[str, Any]]:
-    """Representative details of one event type (read once, whatever number of routes use it)."""
-    schema = json.loads(schema_path(domain_name, detail_type).read_text())
-    return [detail for _, detail in schema_samples(schema)]
-
-
-def _canary(domain_name: str, domain: DomainConfig, pattern, policy) -> tuple[str | None, dict]:
-    for detail_type in domain.event_types:
-        for detail in _samples(domain_name, detail_type):
-            event = _event(domain.source, detail_type, detail)
-            if pattern.matches(event) and (policy is None or policy.matches(event)):
-                return detail_type, detail
+def _canary(config: StackConfig, domain_name: str, pattern, policy) -> tuple[str | None, dict]:
+    """The first representative event of the domain (its declared `samples`, else ones read
+    from its schemas, as the cost model routes them) that the rule and filter policy accept."""
+    for detail_type in config.domains[domain_name].event_types:
+        for flow in event_flows(config, domain_name, detail_type):
+            if pattern.matches(flow.event) and (policy is None or policy.matches(flow.event)):
+                return detail_type, flow.event["detail"]
     return None, {}

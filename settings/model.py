@@ -483,13 +483,10 @@ class StackConfig(Strict):
         return self
 
     def window_s(self, consumer: ConsumerConfig) -> int:
-        return idempotency_window_s(consumer, self.retention.dlq_days)
-
-
-def idempotency_window_s(consumer: ConsumerConfig, dlq_days: int) -> int:
-    """Idempotency window: by default the redelivery horizon (queue retention + DLQ retention),
-    so a message redriven from the DLQ on its last day is still recognised as a duplicate."""
-    if consumer.idempotency_window_s is not None:
-        return consumer.idempotency_window_s
-    return consumer.queue.retention_s + dlq_days * DAY
+        """Idempotency window: by default the redelivery horizon (queue retention + DLQ
+        retention), so a message redriven from the DLQ on its last day is still recognised as a
+        duplicate."""
+        if consumer.idempotency_window_s is not None:
+            return consumer.idempotency_window_s
+        return consumer.queue.retention_s + self.retention.dlq_days * DAY
 

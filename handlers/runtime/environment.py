@@ -57,7 +57,7 @@ def jmespath_setting(name: str, default: str | None = None) -> str:
 
 
 def _window_s() -> int:
-    # The program derives the window from the stack config (settings.model.idempotency_window_s).
+    # The program derives the window from the stack config (settings.model.StackConfig.window_s).
     raw = required("IDEMPOTENCY_WINDOW_SECONDS")
     if not raw.isdigit() or int(raw) < 60:
         raise MissingSetting(
