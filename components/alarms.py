@@ -18,14 +18,15 @@ def alarm(
     namespace: str,
     metric: str,
     dimensions: dict[str, pulumi.Input[str]],
-    statistic: str,
-    threshold: float,
-    periods: int,
     topic_arn: pulumi.Input[str],
     tags: dict[str, str],
     parent: pulumi.Resource,
+    statistic: str = "Sum",
+    threshold: float = 0,
+    periods: int = 1,
 ) -> aws.cloudwatch.MetricAlarm:
-    """`statistic` of `metric` per minute above `threshold` for `periods` minutes.
+    """`statistic` of `metric` per minute above `threshold` for `periods` minutes; by default
+    it fires on the first failure counted in a minute.
 
     Missing data is not breaching: failure metrics (EventBridge, SNS, Scheduler, Pipes) are
     published only when something failed, and an idle queue publishes nothing.
@@ -47,35 +48,4 @@ def alarm(
         ok_actions=[topic_arn],
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
-    )
-
-
-def failure_alarm(
-    name: str,
-    *,
-    watched: str,
-    what: str,
-    description: str,
-    namespace: str,
-    metric: str,
-    dimensions: dict[str, pulumi.Input[str]],
-    topic_arn: pulumi.Input[str],
-    tags: dict[str, str],
-    parent: pulumi.Resource,
-) -> aws.cloudwatch.MetricAlarm:
-    """Fires on the first failure counted in a minute."""
-    return alarm(
-        name,
-        watched=watched,
-        what=what,
-        description=description,
-        namespace=namespace,
-        metric=metric,
-        dimensions=dimensions,
-        statistic="Sum",
-        threshold=0,
-        periods=1,
-        topic_arn=topic_arn,
-        tags=tags,
-        parent=parent,
     )

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import failure_alarm
+from components.alarms import alarm
 from components.iam import policy_document
 from components.queue import DeadLetterQueue, Encryption, Sender
 
@@ -104,7 +104,7 @@ class FanoutTopic(pulumi.ComponentResource):
             sender=Sender("sns.amazonaws.com", [self.topic.arn]),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        failure_alarm(
+        alarm(
             f"{name}-notifications-failed",
             watched=topic_name,
             what="notifications-failed",

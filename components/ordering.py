@@ -22,7 +22,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import failure_alarm
+from components.alarms import alarm
 from components.iam import assume_role_policy, policy_document
 from components.queue import ConsumerQueue, Encryption, Sender
 from settings.model import QueueConfig
@@ -150,7 +150,7 @@ class EntityOrdering(pulumi.ComponentResource):
             # The role must be able to read and send before the pipe starts polling.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
-        failure_alarm(
+        alarm(
             f"{name}-pipe-failures",
             watched=pipe_name,
             what="failed",

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import failure_alarm
+from components.alarms import alarm
 from components.iam import policy_document
 from components.queue import DeadLetterQueue, Encryption, Sender
 from settings.feeds import rules_on
@@ -187,7 +187,7 @@ class Routing(pulumi.ComponentResource):
             ("FailedInvocations", "failed-invocations", "see the delivery DLQ"),
             ("InvocationsFailedToBeSentToDlq", "dlq-refused", "these events are lost"),
         ):
-            failure_alarm(
+            alarm(
                 f"{self._name}-rule-{subscriber}-{what}",
                 watched=rule_name,
                 what=what,

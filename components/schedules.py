@@ -11,7 +11,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import failure_alarm
+from components.alarms import alarm
 from components.iam import assume_role_policy, policy_document
 from settings.model import ScheduleConfig
 from settings.naming import DomainNames
@@ -103,7 +103,7 @@ class DomainSchedules(pulumi.ComponentResource):
                 "the delivery DLQ refused them: lost",
             ),
         ):
-            failure_alarm(
+            alarm(
                 f"{name}-{what}",
                 watched=names.schedule_group,
                 what=what,

@@ -24,10 +24,12 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.packaging import layer_path
+from offline.artifacts import MACHINES
 from settings.load import PROJECT, ROOT, stack_values
 
 ACCOUNT = "123456789012"
-ARCHS = ("arm64", "x86_64")
+ARCHS = tuple(MACHINES)
 
 
 @dataclass
@@ -152,7 +154,7 @@ def stack_config(stack: str) -> dict[str, str]:
 
 def _placeholder_layers() -> None:
     """Offline, a layer's contents never matter: stand in empty folders unless `make layer` ran."""
-    if "EDA_BUILD_DIR" in os.environ or all((ROOT / "build" / f"layer-{a}").is_dir() for a in ARCHS):
+    if "EDA_BUILD_DIR" in os.environ or all(layer_path(a).is_dir() for a in ARCHS):
         return
     build = Path(tempfile.mkdtemp(prefix="eda-offline-build-"))
     for arch in ARCHS:

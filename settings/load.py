@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from settings.keys import key_errors, schema_error
 from settings.model import PATTERNS, StackConfig
+from settings.naming import PROJECT
 
-PROJECT = "eda-platform"
 ROOT = Path(__file__).resolve().parent.parent
 # Where schemas/<domain>/<DetailType>.json are read from, for every layer (the config checks, the
 # program's registry and code archive, the cost model, ops): the repository's schemas/ unless
