@@ -25,8 +25,8 @@ from typing import Any
 import jmespath
 from botocore.exceptions import ClientError
 
-from handlers.logic.dynamo import error_code
 from handlers.observation import Effects, Observation, Routed
+from handlers.runtime.aws import error_code
 from handlers.runtime.batch import BatchEffect
 from handlers.runtime.envelope import Incoming, digest
 from handlers.runtime.errors import PayloadMismatch, PoisonRecord

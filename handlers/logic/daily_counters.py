@@ -21,10 +21,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from handlers.logic.dynamo import attribute, error_code
 from handlers.observation import Effects, Observation, Routed
+from handlers.runtime.aws import attribute, conditional
 from handlers.runtime.envelope import Incoming, digest
 from handlers.runtime.errors import PayloadMismatch
 from handlers.runtime.guards import ID_SEPARATOR, Outcome, expires_at, item_id, item_suffix
@@ -79,29 +77,26 @@ def counter(
 ) -> Callable[[Incoming], Outcome]:
     def count(incoming: Incoming) -> Outcome:
         payload_hash = digest(incoming.detail)
-        try:
-            client.put_item(
-                TableName=table,
-                Item={
-                    "id": {"S": guard_id(function_name, incoming.key_hash)},
-                    "expiration": attribute(expires_at(window_s)),
-                    "payloadHash": attribute(payload_hash),
-                    DETAIL_TYPE: attribute(incoming.detail_type),
-                    DAY: attribute(utc_day(incoming.event["time"])),
-                },
-                # An expired guard the TTL sweeper has not yet removed counts as absent.
-                ConditionExpression="attribute_not_exists(#id) OR #expiration < :now",
-                ExpressionAttributeNames={"#id": "id", "#expiration": "expiration"},
-                ExpressionAttributeValues={":now": attribute(int(time.time()))},
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            if exc.response.get("Item", {}).get("payloadHash", {}).get("S") != payload_hash:
-                raise PayloadMismatch(incoming.key) from exc
-            return Outcome.DUPLICATE
-        return Outcome.APPLIED
+        stored = conditional(
+            client.put_item,
+            TableName=table,
+            Item={
+                "id": {"S": guard_id(function_name, incoming.key_hash)},
+                "expiration": attribute(expires_at(window_s)),
+                "payloadHash": attribute(payload_hash),
+                DETAIL_TYPE: attribute(incoming.detail_type),
+                DAY: attribute(utc_day(incoming.event["time"])),
+            },
+            # An expired guard the TTL sweeper has not yet removed counts as absent.
+            ConditionExpression="attribute_not_exists(#id) OR #expiration < :now",
+            ExpressionAttributeNames={"#id": "id", "#expiration": "expiration"},
+            ExpressionAttributeValues={":now": attribute(int(time.time()))},
+        )
+        if stored is None:
+            return Outcome.APPLIED
+        if stored.get("payloadHash", {}).get("S") != payload_hash:
+            raise PayloadMismatch(incoming.key)
+        return Outcome.DUPLICATE
 
     return count
 

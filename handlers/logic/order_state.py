@@ -18,10 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from handlers.logic.dynamo import attribute, error_code
 from handlers.observation import Effects, Observation, Routed
+from handlers.runtime.aws import attribute, conditional
 from handlers.runtime.envelope import Incoming, digest
 from handlers.runtime.errors import PayloadMismatch, PoisonRecord
 from handlers.runtime.guards import Outcome, expires_at, item_id, item_suffix
@@ -91,7 +89,8 @@ def applier(
         for name, value in sorted(fields.items()):
             update.set(name, value)
             update.set(provenance(name), version)
-        stored = _write(client, table, key, update, "attribute_not_exists(#id) OR #version < :version")
+        condition = "attribute_not_exists(#id) OR #version < :version"
+        stored = conditional(client.update_item, TableName=table, Key=key, **update.request(condition))
         if stored is None:
             return Outcome.APPLIED
         if int(stored["version"]["N"]) == version:
@@ -125,27 +124,11 @@ def _merge(
             source_ref = update.set(provenance(name), version)
             # The same test as `_older`, evaluated on the item as it is when the write lands.
             conditions.append(f"(attribute_not_exists({field_ref}) OR {source_ref} < :version)")
-        stored = _write(client, table, key, update, " AND ".join(conditions))
+        condition = " AND ".join(conditions)
+        stored = conditional(client.update_item, TableName=table, Key=key, **update.request(condition))
         if stored is None:
             return Outcome.MERGED
     raise OrderItemChanged(f"{key['id']['S']} changed under {MERGE_ATTEMPTS} merge attempts")
-
-
-def _write(client: Any, table: str, key: dict[str, Any], update: _Update, condition: str) -> dict[str, Any] | None:
-    """One conditional UpdateItem: None when it landed, else the item as it stood (empty if
-    there was none)."""
-    try:
-        client.update_item(
-            TableName=table,
-            Key=key,
-            **update.request(condition),
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as exc:
-        if error_code(exc) != "ConditionalCheckFailedException":
-            raise
-        return exc.response.get("Item", {})
-    return None
 
 
 def _older(stored: dict[str, Any], name: str, version: int) -> bool:

@@ -11,7 +11,8 @@ import json
 import time
 from typing import Any
 
-from handlers.runtime.guards import item_id
+from handlers.runtime.aws import attribute
+from handlers.runtime.guards import expires_at, item_id
 
 MARKER = "eda:canary:"
 RECEIPT_TTL_S = 86_400
@@ -47,7 +48,7 @@ def record_receipt(client: Any, table: str, function_name: str, canary: str) -> 
         TableName=table,
         Item={
             "id": {"S": receipt_id(function_name, canary)},
-            "receivedAt": {"N": str(int(time.time() * 1000))},
-            "expiration": {"N": str(int(time.time()) + RECEIPT_TTL_S)},
+            "receivedAt": attribute(int(time.time() * 1000)),
+            "expiration": attribute(expires_at(RECEIPT_TTL_S)),
         },
     )

@@ -38,8 +38,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
-from botocore.exceptions import ClientError
 
+from handlers.runtime.aws import conditional
 from handlers.runtime.envelope import Incoming
 from handlers.runtime.errors import PayloadMismatch
 
@@ -189,39 +189,36 @@ class CompletionRecordGuard:
 
         outcome = self._effect(incoming)
         now = time.time()
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    **key,
-                    EXPIRATION: {"N": str(int(now) + self._window_s)},
-                    STATUS: {"S": COMPLETED},
-                    DATA: {"S": json.dumps(outcome.value)},
-                    VALIDATION: {"S": payload_hash},
-                },
-                # Powertools' own condition: absent, expired, or an abandoned in-progress mark.
-                ConditionExpression=(
-                    "attribute_not_exists(#id) OR #expiration < :now OR "
-                    "(#status = :inprogress AND #ipe < :now_ms)"
-                ),
-                ExpressionAttributeNames={
-                    "#id": "id",
-                    "#expiration": EXPIRATION,
-                    "#status": STATUS,
-                    "#ipe": IN_PROGRESS_EXPIRATION,
-                },
-                ExpressionAttributeValues={
-                    ":now": {"N": str(int(now))},
-                    ":now_ms": {"N": str(int(now * 1000))},
-                    ":inprogress": {"S": INPROGRESS},
-                },
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            if exc.response.get("Item", {}).get(VALIDATION, {}).get("S") != payload_hash:
-                raise PayloadMismatch(incoming.key) from exc
+        stored = conditional(
+            self._client.put_item,
+            TableName=self._table,
+            Item={
+                **key,
+                EXPIRATION: {"N": str(expires_at(self._window_s))},
+                STATUS: {"S": COMPLETED},
+                DATA: {"S": json.dumps(outcome.value)},
+                VALIDATION: {"S": payload_hash},
+            },
+            # Powertools' own condition: absent, expired, or an abandoned in-progress mark.
+            ConditionExpression=(
+                "attribute_not_exists(#id) OR #expiration < :now OR "
+                "(#status = :inprogress AND #ipe < :now_ms)"
+            ),
+            ExpressionAttributeNames={
+                "#id": "id",
+                "#expiration": EXPIRATION,
+                "#status": STATUS,
+                "#ipe": IN_PROGRESS_EXPIRATION,
+            },
+            ExpressionAttributeValues={
+                ":now": {"N": str(int(now))},
+                ":now_ms": {"N": str(int(now * 1000))},
+                ":inprogress": {"S": INPROGRESS},
+            },
+        )
+        if stored is not None:
+            if stored.get(VALIDATION, {}).get("S") != payload_hash:
+                raise PayloadMismatch(incoming.key)
             logger.warning(
                 "a copy of this event was processed concurrently: its effect ran twice",
                 extra={"messageId": incoming.message_id, "keyHash": incoming.key_hash},
